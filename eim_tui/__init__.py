@@ -1,0 +1,3 @@
+"""eim — enterprise incident management in the terminal."""
+
+__version__ = "0.1.0"

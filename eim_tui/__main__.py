@@ -1,0 +1,3 @@
+from eim_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,21 @@
+"""Opening a store: the one place that wires database, schema, reference data and services."""
+
+from __future__ import annotations
+
+from eim_tui.domain.clock import Clock
+from eim_tui.reference import ReferenceData, load_reference
+from eim_tui.services import Services
+from eim_tui.store.engine import Database, default_url
+from eim_tui.store.reference_sync import sync_reference
+from eim_tui.store.schema import ensure_schema
+
+
+def open_services(url: str | None = None, clock: Clock | None = None, ref: ReferenceData | None = None) -> Services:
+    """Open (creating or upgrading as needed) the store at `url` and return its use cases."""
+    db = Database(url or default_url())
+    ref = ref or load_reference()
+    done = ensure_schema(db)
+    if done != "current":
+        with db.write() as session:
+            sync_reference(session, ref)
+    return Services(db, ref, clock)

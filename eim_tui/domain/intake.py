@@ -1,0 +1,123 @@
+"""Logging a new incident: the report as typed, checked, and turned into an `Incident`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from eim_tui.domain import sla
+from eim_tui.domain.clock import ensure_utc
+from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.model import Incident, Source, State
+from eim_tui.domain.priority import PriorityMatrix, check_level, check_severity, decide_priority
+
+MAX_TITLE = 300
+
+
+@dataclass(frozen=True, slots=True)
+class NewIncident:
+    title: str
+    impact: int
+    urgency: int
+    description: str = ""
+    source: Source = Source.USER_REPORT
+    detected_at: datetime | None = None
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    reporter_department: str = ""
+    service: str = ""
+    configuration_item: str = ""
+    category: str = ""
+    subcategory: str = ""
+    assignment_group: str = ""
+    assignee: str = ""
+    initial_severity: int | None = None
+    priority_override: int | None = None
+    override_reason: str = ""
+    major: bool = False
+    confidential: bool = False
+    parent_number: int | None = None
+
+
+def build_incident(
+    report: NewIncident,
+    matrix: PriorityMatrix,
+    policies: dict[int, sla.SlaPolicy],
+    now: datetime,
+    created_by: str,
+) -> Incident:
+    """Check a report and make the incident it describes (number 0 until the store gives one)."""
+    title = " ".join(report.title.split())
+    if not title:
+        raise ValidationError("a title is required: say in a line what is wrong")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"the title is {len(title)} characters; keep it under {MAX_TITLE}")
+    check_level("impact", report.impact)
+    check_level("urgency", report.urgency)
+    if report.initial_severity is not None:
+        check_severity(report.initial_severity)
+    priority, reason = decide_priority(
+        matrix, report.impact, report.urgency, report.priority_override, report.override_reason
+    )
+    detected = ensure_utc(report.detected_at) if report.detected_at else None
+    if detected is not None and detected > now + timedelta(minutes=5):
+        raise ValidationError("detected time is in the future; give when it was first seen")
+    response_due, resolution_due = sla.initial_due(policies[priority], now)
+    return Incident(
+        number=0,
+        title=title,
+        description=report.description.strip(),
+        source=report.source,
+        detected_at=detected,
+        reported_at=now,
+        reporter_name=report.reporter_name.strip(),
+        reporter_contact=report.reporter_contact.strip(),
+        reporter_department=report.reporter_department.strip(),
+        service=report.service.strip(),
+        configuration_item=report.configuration_item.strip(),
+        category=report.category.strip(),
+        subcategory=report.subcategory.strip(),
+        impact=report.impact,
+        urgency=report.urgency,
+        priority=priority,
+        priority_override_reason=reason,
+        initial_severity=report.initial_severity,
+        state=State.NEW,
+        assignment_group=report.assignment_group.strip(),
+        assignee=report.assignee.strip(),
+        major=report.major,
+        confidential=report.confidential,
+        parent_number=report.parent_number,
+        response_due_at=response_due,
+        resolution_due_at=resolution_due,
+        created_by=created_by,
+        updated_at=now,
+    )
+
+
+_AGO = re.compile(r"^\s*(\d+)\s*([smhd])\w*\s+ago\s*$", re.IGNORECASE)
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_when(text: str, now: datetime, local_tz=None) -> datetime:
+    """`10m ago`, `14:05` (today, local time; yesterday if that is still to come) or ISO 8601."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    if m := _AGO.match(text):
+        return now - timedelta(**{units[m.group(2).lower()]: int(m.group(1))})
+    if m := _CLOCK.match(text):
+        hour, minute = int(m.group(1)), int(m.group(2))
+        if hour > 23 or minute > 59:
+            raise ValidationError(f"{text!r} is not a time of day")
+        local_now = now.astimezone(local_tz)
+        candidate = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if candidate > local_now:
+            candidate -= timedelta(days=1)
+        return ensure_utc(candidate)
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"cannot read {text!r} as a time; write 10m ago, 14:05 or 2026-11-26T14:05Z") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=now.astimezone(local_tz).tzinfo)
+    return ensure_utc(value)

@@ -1,0 +1,232 @@
+"""Read-side queries: the queue's views and filters, page rows, and the change feed.
+
+The queue asks for the ordered incident numbers of a view (cheap, even for 100,000 incidents,
+thanks to `ix_incident_queue`), then only the rows it draws.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from eim_tui.domain.filters import Filter
+from eim_tui.domain.model import OPEN_STATES, QueueRow, State
+from eim_tui.store.tables import ChainHeadRow, IncidentRow, TimelineRow
+
+
+class View(StrEnum):
+    OPEN = "open"
+    MINE = "mine"
+    MY_GROUPS = "my_groups"
+    UNASSIGNED = "unassigned"
+    BREACHING = "breaching"
+    MAJOR = "major"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return VIEW_LABELS[self]
+
+
+VIEW_LABELS = {
+    View.OPEN: "All open",
+    View.MINE: "Mine",
+    View.MY_GROUPS: "My groups",
+    View.UNASSIGNED: "Unassigned",
+    View.BREACHING: "Breaching soon",
+    View.MAJOR: "Major",
+    View.RESOLVED: "Recently resolved",
+}
+
+class Sort(StrEnum):
+    SLA = "sla"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    UPDATED = "updated"
+
+    @property
+    def label(self) -> str:
+        return SORT_LABELS[self]
+
+
+SORT_LABELS = {
+    Sort.SLA: "SLA within severity",
+    Sort.NEWEST: "Newest first",
+    Sort.OLDEST: "Oldest first",
+    Sort.UPDATED: "Recently updated",
+}
+
+BREACHING_WINDOW = timedelta(hours=1)
+RECENT_WINDOW = timedelta(days=7)
+
+_QUEUE_COLUMNS = (
+    IncidentRow.id,
+    IncidentRow.priority,
+    IncidentRow.state,
+    IncidentRow.title,
+    IncidentRow.service,
+    IncidentRow.assignment_group,
+    IncidentRow.assignee,
+    IncidentRow.reported_at,
+    IncidentRow.sla_clock,
+    IncidentRow.response_due_at,
+    IncidentRow.resolution_due_at,
+    IncidentRow.sla_warn_at,
+    IncidentRow.paused_since,
+    IncidentRow.major,
+    IncidentRow.confidential,
+    IncidentRow.category,
+    IncidentRow.resolved_at,
+    IncidentRow.alerts_resolved,
+    IncidentRow.version,
+)
+
+
+def _queue_row(r) -> QueueRow:
+    due = r.response_due_at if r.sla_clock == "response" else r.resolution_due_at if r.sla_clock else None
+    return QueueRow(
+        number=r.id,
+        priority=r.priority,
+        state=State(r.state),
+        title=r.title,
+        service=r.service,
+        assignment_group=r.assignment_group,
+        assignee=r.assignee,
+        reported_at=r.reported_at,
+        clock=r.sla_clock,
+        due_at=due,
+        warn_at=r.sla_warn_at,
+        paused_since=r.paused_since,
+        major=r.major,
+        confidential=r.confidential,
+        category=r.category,
+        resolved_at=r.resolved_at,
+        alerts_resolved=r.alerts_resolved,
+        version=r.version,
+    )
+
+
+def view_condition(view: View, user: str, groups: Sequence[str], now: datetime) -> ColumnElement[bool]:
+    is_open = IncidentRow.is_open == true()
+    if view is View.OPEN:
+        return is_open
+    if view is View.MINE:
+        return and_(is_open, IncidentRow.assignee == user)
+    if view is View.MY_GROUPS:
+        return and_(is_open, IncidentRow.assignment_group.in_(list(groups))) if groups else false()
+    if view is View.UNASSIGNED:
+        return and_(is_open, IncidentRow.assignee == "")
+    if view is View.BREACHING:
+        return and_(is_open, or_(IncidentRow.sla_warn_at <= now, IncidentRow.sla_due_at <= now + BREACHING_WINDOW))
+    if view is View.MAJOR:
+        return and_(is_open, IncidentRow.major == true())
+    return and_(IncidentRow.state == State.RESOLVED.value, IncidentRow.resolved_at >= now - RECENT_WINDOW)
+
+
+_KEY_WORD = re.compile(r"^(?:inc-)?0*(\d{1,9})$")
+
+
+def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
+    """The SQL twin of `domain.filters.matches` (states aside: the view decides those unless given)."""
+    terms: list[ColumnElement[bool]] = []
+    if f.states is not None:
+        terms.append(IncidentRow.state.in_([s.value for s in f.states]))
+    if f.sev_min > 1:
+        terms.append(IncidentRow.priority >= f.sev_min)
+    if f.sev_max < 5:
+        terms.append(IncidentRow.priority <= f.sev_max)
+    for word in f.words:
+        pattern = f"%{_escape_like(word)}%"
+        options = [IncidentRow.title.ilike(pattern, escape="\\"), IncidentRow.service.ilike(pattern, escape="\\")]
+        if key := _KEY_WORD.match(word):
+            options.append(IncidentRow.id == int(key.group(1)))
+        terms.append(or_(*options))
+    if f.services:
+        terms.append(_lower_in(IncidentRow.service, f.services))
+    if f.groups:
+        terms.append(_lower_in(IncidentRow.assignment_group, f.groups))
+    if f.categories:
+        terms.append(_lower_in(IncidentRow.category, f.categories))
+    if f.assignees:
+        options = [IncidentRow.assignee == "" if a == "none" else IncidentRow.assignee.ilike(a) for a in f.assignees]
+        terms.append(or_(*options))
+    if f.breached:
+        terms.append(IncidentRow.sla_due_at <= now)
+    if f.major:
+        terms.append(IncidentRow.major == true())
+    return and_(true(), *terms)
+
+
+def _lower_in(column, values: Iterable[str]) -> ColumnElement[bool]:
+    return or_(*(column.ilike(_escape_like(v), escape="\\") for v in values))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def queue_statement(
+    view: View, f: Filter, user: str, groups: Sequence[str], now: datetime, sort: Sort = Sort.SLA
+) -> Select:
+    if f.states is not None or f.include_closed:
+        # An explicit state (or `all`) widens the view beyond open incidents.
+        base = view_condition(view, user, groups, now)
+        if view in (View.OPEN, View.RESOLVED):
+            base = true()
+    else:
+        base = view_condition(view, user, groups, now)
+    stmt = select(IncidentRow.id).where(base, filter_condition(f, now))
+    if sort is Sort.NEWEST:
+        return stmt.order_by(IncidentRow.id.desc())
+    if sort is Sort.OLDEST:
+        return stmt.order_by(IncidentRow.id)
+    if sort is Sort.UPDATED:
+        return stmt.order_by(IncidentRow.updated_at.desc(), IncidentRow.id.desc())
+    if view is View.RESOLVED:
+        return stmt.order_by(IncidentRow.resolved_at.desc(), IncidentRow.id.desc())
+    # Within severity: breached and nearest to breach first; paused and stopped clocks last.
+    return stmt.order_by(
+        IncidentRow.priority, IncidentRow.sla_due_at.is_(None), IncidentRow.sla_due_at, IncidentRow.id
+    )
+
+
+def queue_numbers(
+    session: Session, view: View, f: Filter, user: str, groups: Sequence[str], now: datetime,
+    limit: int | None = None, sort: Sort = Sort.SLA,
+) -> list[int]:
+    stmt = queue_statement(view, f, user, groups, now, sort)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
+def queue_rows(session: Session, numbers: Iterable[int]) -> list[QueueRow]:
+    wanted = list(numbers)
+    rows: list[QueueRow] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows.extend(_queue_row(r) for r in session.execute(select(*_QUEUE_COLUMNS).where(IncidentRow.id.in_(chunk))))
+    return rows
+
+
+def chain_seq(session: Session) -> int:
+    """The change marker: the timeline's last sequence number (every change appends to it)."""
+    return session.execute(select(ChainHeadRow.seq).where(ChainHeadRow.id == 1)).scalar() or 0
+
+
+def changed_since(session: Session, seq: int) -> tuple[int, set[int]]:
+    """The new marker and the incidents that changed after `seq`."""
+    rows = session.execute(
+        select(TimelineRow.seq, TimelineRow.incident_id).where(TimelineRow.seq > seq).order_by(TimelineRow.seq)
+    ).all()
+    if not rows:
+        return seq, set()
+    return rows[-1].seq, {r.incident_id for r in rows}
+
+
+OPEN_STATE_VALUES = [s.value for s in OPEN_STATES]

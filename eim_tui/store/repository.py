@@ -1,0 +1,154 @@
+"""Rows ↔ domain objects, and the guarded write of one incident (optimistic locking).
+
+Only domain objects leave this module. `save_incident` refuses to write over a version it did not
+read, and keeps the derived queue columns (`is_open`, `sla_*`) in step with the incident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from eim_tui.domain import sla
+from eim_tui.domain.errors import ConflictError, NotFoundError
+from eim_tui.domain.model import (
+    DiagnosisNote,
+    HoldReason,
+    HypothesisStatus,
+    Incident,
+    NoteKind,
+    Source,
+    State,
+    format_key,
+)
+from eim_tui.store.tables import DiagnosisNoteRow, IncidentRow, TimelineRow
+
+_DIRECT = [f.name for f in dataclasses.fields(Incident) if f.name not in {"number", "parent_number"}]
+
+
+def incident_from_row(row: IncidentRow) -> Incident:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _DIRECT}
+    values["source"] = Source(row.source)
+    values["state"] = State(row.state)
+    values["hold_reason"] = HoldReason(row.hold_reason) if row.hold_reason else None
+    return Incident(number=row.id, parent_number=row.parent_id, **values)
+
+
+def incident_values(incident: Incident, policies: Mapping[int, sla.SlaPolicy]) -> dict[str, Any]:
+    """Column values for an incident, with the derived queue columns."""
+    values = {name: getattr(incident, name) for name in _DIRECT}
+    values["source"] = incident.source.value
+    values["state"] = incident.state.value
+    values["hold_reason"] = incident.hold_reason.value if incident.hold_reason else None
+    values["parent_id"] = incident.parent_number
+    values.update(derived_columns(incident, policies))
+    return values
+
+
+def derived_columns(incident: Incident, policies: Mapping[int, sla.SlaPolicy]) -> dict[str, Any]:
+    due = sla.sort_due(incident)
+    clock = ""
+    warn = None
+    if incident.is_open:
+        clock = "response" if incident.acknowledged_at is None else "resolution"
+        if due is not None:
+            policy = policies[incident.priority]
+            target = policy.response if clock == "response" else policy.resolution
+            warn = sla.warning_at(due, target, policy.warning_fraction)
+    return {"is_open": incident.is_open, "sla_clock": clock, "sla_due_at": due, "sla_warn_at": warn}
+
+
+def get_incident(session: Session, number: int, for_update: bool = False) -> Incident:
+    stmt = select(IncidentRow).where(IncidentRow.id == number)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError(f"no incident {format_key(number)}")
+    return incident_from_row(row)
+
+
+def insert_incident(
+    session: Session, incident: Incident, policies: Mapping[int, sla.SlaPolicy]
+) -> Incident:
+    values = incident_values(incident, policies)
+    values["version"] = 1
+    number = session.execute(insert(IncidentRow).values(**values).returning(IncidentRow.id)).scalar_one()
+    return incident.replace(number=number, version=1)
+
+
+def save_incident(
+    session: Session,
+    before: Incident,
+    after: Incident,
+    policies: Mapping[int, sla.SlaPolicy],
+    at: datetime,
+) -> Incident:
+    """Write `after` over `before`, only if the stored version is still `before.version`."""
+    values = incident_values(after.replace(updated_at=at), policies)
+    values["version"] = before.version + 1
+    result = session.execute(
+        update(IncidentRow)
+        .where(IncidentRow.id == before.number, IncidentRow.version == before.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise conflict(session, before)
+    return after.replace(version=before.version + 1, updated_at=at)
+
+
+def conflict(session: Session, before: Incident) -> Exception:
+    """Why a guarded write found nothing to update: gone, or changed — and by whom, and what."""
+    current = session.execute(select(IncidentRow.version).where(IncidentRow.id == before.number)).scalar()
+    if current is None:
+        return NotFoundError(f"no incident {before.key}")
+    last = session.execute(
+        select(TimelineRow.actor, TimelineRow.summary)
+        .where(TimelineRow.incident_id == before.number)
+        .order_by(TimelineRow.seq.desc())
+        .limit(1)
+    ).first()
+    by, what = (last.actor, last.summary) if last else ("", "")
+    return ConflictError(before.key, before.version, current, by=by, what=what)
+
+
+def check_version(incident: Incident, expected_version: int | None, session: Session) -> None:
+    """Refuse early when the caller's copy is stale (it read version N; the store has M)."""
+    if expected_version is not None and expected_version != incident.version:
+        raise conflict(session, incident.replace(version=expected_version))
+
+
+def note_from_row(row: DiagnosisNoteRow) -> DiagnosisNote:
+    return DiagnosisNote(
+        id=row.id,
+        incident_number=row.incident_id,
+        position=row.position,
+        kind=NoteKind(row.kind),
+        text=row.text,
+        author=row.author,
+        created_at=row.created_at,
+        status=HypothesisStatus(row.status) if row.status else None,
+        result=row.result,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def notes_for(session: Session, number: int) -> list[DiagnosisNote]:
+    rows = session.execute(
+        select(DiagnosisNoteRow).where(DiagnosisNoteRow.incident_id == number).order_by(DiagnosisNoteRow.position)
+    ).scalars()
+    return [note_from_row(r) for r in rows]
+
+
+def next_note_position(session: Session, number: int) -> int:
+    current = session.execute(
+        select(func.max(DiagnosisNoteRow.position)).where(DiagnosisNoteRow.incident_id == number)
+    ).scalar()
+    return (current or 0) + 1

@@ -1,0 +1,233 @@
+"""The store's tables (SQLAlchemy 2.x declarative). Nothing outside `store/` sees these classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from eim_tui.store.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class IncidentRow(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the number in INC-000123
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(20))
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reporter_name: Mapped[str] = mapped_column(String(200), default="")
+    reporter_contact: Mapped[str] = mapped_column(String(200), default="")
+    reporter_department: Mapped[str] = mapped_column(String(200), default="")
+    service: Mapped[str] = mapped_column(String(100), default="")
+    configuration_item: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(100), default="")
+    subcategory: Mapped[str] = mapped_column(String(100), default="")
+    impact: Mapped[int] = mapped_column(Integer)
+    urgency: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(Integer)
+    priority_override_reason: Mapped[str] = mapped_column(Text, default="")
+    initial_severity: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    hold_reason: Mapped[str | None] = mapped_column(String(30))
+    hold_note: Mapped[str] = mapped_column(Text, default="")
+    assignment_group: Mapped[str] = mapped_column(String(100), default="")
+    assignee: Mapped[str] = mapped_column(String(100), default="")
+    major: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"))
+    problem_ref: Mapped[str] = mapped_column(String(100), default="")
+    change_ref: Mapped[str] = mapped_column(String(100), default="")
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    resolution_code: Mapped[str] = mapped_column(String(50), default="")
+    resolution_notes: Mapped[str] = mapped_column(Text, default="")
+    resolution_tested: Mapped[str] = mapped_column(Text, default="")
+    resolution_communication: Mapped[str] = mapped_column(Text, default="")
+    closure_verified_by: Mapped[str] = mapped_column(String(100), default="")
+    feedback_rating: Mapped[int | None] = mapped_column(Integer)
+    feedback_comment: Mapped[str] = mapped_column(Text, default="")
+    lessons_learned: Mapped[str] = mapped_column(Text, default="")
+    post_incident_review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Derived on every write, so the queue can order and the scheduler can find the next instant
+    # with an index instead of computing clocks for every incident.
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    sla_clock: Mapped[str] = mapped_column(String(10), default="")
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_incident_queue", "is_open", "priority", "sla_due_at", "id"),
+        Index("ix_incident_open_due", "is_open", "sla_due_at"),
+        Index("ix_incident_open_warn", "is_open", "sla_warn_at"),
+        Index("ix_incident_assignee", "assignee", "is_open"),
+        Index("ix_incident_group", "assignment_group", "is_open"),
+        Index("ix_incident_state", "state", "resolved_at"),
+        Index("ix_incident_reported", "reported_at"),
+    )
+
+
+class TimelineRow(Base):
+    """Append-only; `seq` orders the whole store and each row carries the previous row's hash."""
+
+    __tablename__ = "timeline_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # SLA warnings, breaches and escalations are recorded once per incident and clock instant,
+    # whatever number of schedulers race for it: the uniqueness of this key enforces it.
+    once_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHeadRow(Base):
+    """One row: the last link of the timeline chain. Writers lock it, so appends are serial."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class DiagnosisNoteRow(Base):
+    __tablename__ = "diagnosis_note"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(20))
+    result: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DraftRow(Base):
+    """Text being typed, saved as it is typed, so a killed terminal loses nothing."""
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(100))  # e.g. "note:INC-000123", "new-incident"
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("owner", "scope"),)
+
+
+class CategoryRow(Base):
+    __tablename__ = "category"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SubcategoryRow(Base):
+    __tablename__ = "subcategory"
+
+    category: Mapped[str] = mapped_column(ForeignKey("category.name"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class ServiceRow(Base):
+    __tablename__ = "service"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_group: Mapped[str] = mapped_column(String(100), default="")
+
+
+class ConfigurationItemRow(Base):
+    __tablename__ = "configuration_item"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    service: Mapped[str] = mapped_column(ForeignKey("service.name"), index=True)
+
+
+class GroupRow(Base):
+    __tablename__ = "assignment_group"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    shift_lead: Mapped[str] = mapped_column(String(100), default="")
+
+
+class UserRow(Base):
+    __tablename__ = "app_user"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="responder")
+
+
+class GroupMemberRow(Base):
+    __tablename__ = "group_member"
+
+    group_name: Mapped[str] = mapped_column(ForeignKey("assignment_group.name"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("app_user.name"), primary_key=True)
+
+
+class SlaPolicyRow(Base):
+    __tablename__ = "sla_policy"
+
+    severity: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), default="")
+    response_seconds: Mapped[int] = mapped_column(Integer)
+    resolution_seconds: Mapped[int] = mapped_column(Integer)
+    warning_fraction: Mapped[float] = mapped_column(Float, default=0.75)
+
+
+class ProblemRow(Base):
+    __tablename__ = "problem"
+
+    ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    known_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    workaround: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=text("CURRENT_TIMESTAMP"))

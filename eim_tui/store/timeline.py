@@ -1,0 +1,160 @@
+"""The append-only, hash-chained timeline: appending under the chain head's lock, and verifying.
+
+Each event's hash covers its own content and the previous event's hash, so changing, deleting or
+inserting any row breaks the chain from that row on, and `verify` names the first broken link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eim_tui.domain.model import EventKind, TimelineEvent, format_key
+from eim_tui.store.tables import ChainHeadRow, TimelineRow
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    incident_number: int
+    kind: EventKind
+    summary: str
+    data: dict[str, Any]
+    once_key: str | None = None
+
+
+def event_hash(
+    seq: int, incident_id: int, at: datetime, actor: str, kind: str, summary: str, data: Any, prev_hash: str
+) -> str:
+    body = json.dumps(
+        [seq, incident_id, at.isoformat(), actor, kind, summary, data, prev_hash],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def lock_head(session: Session) -> ChainHeadRow:
+    """The chain head, locked for this transaction (PostgreSQL row lock; SQLite's write lock
+    is already held since the transaction began IMMEDIATE)."""
+    head = session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        session.execute(insert(ChainHeadRow).values(id=1, seq=0, hash=GENESIS))
+        head = session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()).scalar_one()
+    return head
+
+
+def append(session: Session, events: list[NewEvent], at: datetime, actor: str) -> list[TimelineEvent]:
+    """Append events in order at the end of the chain, in the caller's transaction."""
+    if not events:
+        return []
+    head = lock_head(session)
+    seq, prev = head.seq, head.hash
+    rows: list[dict[str, Any]] = []
+    out: list[TimelineEvent] = []
+    for ev in events:
+        seq += 1
+        data = _jsonable(ev.data)
+        digest = event_hash(seq, ev.incident_number, at, actor, ev.kind.value, ev.summary, data, prev)
+        rows.append(
+            dict(
+                seq=seq,
+                incident_id=ev.incident_number,
+                at=at,
+                actor=actor,
+                kind=ev.kind.value,
+                summary=ev.summary,
+                data=data,
+                once_key=ev.once_key,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        out.append(TimelineEvent(seq, ev.incident_number, at, actor, ev.kind, ev.summary, data, prev, digest))
+        prev = digest
+    session.execute(insert(TimelineRow), rows)
+    session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    return out
+
+
+def append_once(session: Session, event: NewEvent, at: datetime, actor: str) -> TimelineEvent | None:
+    """Append an event that must exist at most once (its `once_key`); None if it already does.
+
+    The unique index decides, not a prior read: two schedulers racing both try, one wins."""
+    assert event.once_key, "append_once needs a once_key"
+    exists = session.execute(select(TimelineRow.seq).where(TimelineRow.once_key == event.once_key)).first()
+    if exists:
+        return None
+    try:
+        with session.begin_nested():
+            return append(session, [event], at, actor)[0]
+    except IntegrityError:
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_encode, ensure_ascii=False))
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return str(value)
+
+
+def to_event(row: TimelineRow) -> TimelineEvent:
+    return TimelineEvent(
+        row.seq, row.incident_id, row.at, row.actor, EventKind(row.kind), row.summary, row.data or {}, row.prev_hash, row.hash
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    intact: bool
+    events: int
+    broken_at: int | None = None
+    reason: str = ""
+
+    def describe(self) -> str:
+        if self.intact:
+            return f"timeline intact: {self.events} events, every link verified"
+        return f"timeline BROKEN at event {self.broken_at}: {self.reason}"
+
+
+def verify(session: Session, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order and name the first event whose link or content does not hold."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    last_seq = 0
+    while True:
+        rows = session.execute(
+            select(TimelineRow).where(TimelineRow.seq > last_seq).order_by(TimelineRow.seq).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for row in rows:
+            where = f"seq {row.seq} ({format_key(row.incident_id)}, {row.kind})"
+            if row.seq != expected_seq:
+                return ChainReport(False, count, expected_seq, f"event {expected_seq} is missing (next is {row.seq})")
+            if row.prev_hash != prev:
+                return ChainReport(False, count, row.seq, f"{where} does not link to the event before it")
+            digest = event_hash(row.seq, row.incident_id, row.at, row.actor, row.kind, row.summary, row.data, row.prev_hash)
+            if digest != row.hash:
+                return ChainReport(False, count, row.seq, f"{where} was altered after it was written")
+            prev, expected_seq, count, last_seq = row.hash, row.seq + 1, count + 1, row.seq
+        session.expunge_all()
+    head = session.get(ChainHeadRow, 1)
+    if head is not None and (head.seq != last_seq or head.hash != prev):
+        return ChainReport(False, count, last_seq + 1, f"the chain head says {head.seq} events but {last_seq} were found (events deleted at the end)")
+    return ChainReport(True, count)

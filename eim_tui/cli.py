@@ -82,10 +82,17 @@ def build_parser() -> Parser:
     db_sub = db.add_subparsers(dest="db_command", metavar="upgrade", required=True, parser_class=Parser)
     db_sub.add_parser("upgrade", parents=[common], help="create the store or apply schema migrations")
 
-    from eim_tui import cli_actions
+    import importlib
 
-    cli_actions.add_parsers(sub, common, db_only)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parsers(sub, common, db_only)
     return parser
+
+
+# Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
+COMMAND_MODULES = [
+    "eim_tui.cli_actions",
+]
 
 
 def _positive(text: str) -> int:
@@ -156,10 +163,13 @@ def run(args: argparse.Namespace) -> int:
     command = args.command
     if command is None:
         return run_tui(args)
-    from eim_tui import cli_actions
+    import importlib
 
-    if handler := getattr(cli_actions, f"cmd_{command}", None):
-        return handler(args, services(args))
+    for name in COMMAND_MODULES:
+        if handler := getattr(importlib.import_module(name), f"cmd_{command}", None):
+            if getattr(handler, "needs_store", True):
+                return handler(args, services(args))
+            return handler(args, None)
     raise UsageError(f"unknown command {command!r}")
 
 

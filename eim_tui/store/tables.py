@@ -231,3 +231,53 @@ class ProblemRow(Base):
     known_error: Mapped[bool] = mapped_column(Boolean, default=False)
     workaround: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=text("CURRENT_TIMESTAMP"))
+
+
+class InboundPayloadRow(Base):
+    """A monitoring request's raw body, stored before it is processed so a crash loses nothing."""
+
+    __tablename__ = "inbound_payload"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(30))  # alertmanager, pagerduty, generic
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    body: Mapped[str] = mapped_column(Text)
+    remote: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, processed, rejected, failed
+    error: Mapped[str] = mapped_column(Text, default="")
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_inbound_payload_status", "status", "id"),)
+
+
+class AlertRow(Base):
+    """One alert as monitoring knows it (deduplicated by source and fingerprint / dedup key)."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # firing, resolved
+    name: Mapped[str] = mapped_column(String(300), default="")
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    payload_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_payload.id"))
+
+    __table_args__ = (UniqueConstraint("source", "dedup_key", name="uq_alert_source_key"),)
+
+
+class WatchRow(Base):
+    """Someone who wants alerts for an incident they do not hold."""
+
+    __tablename__ = "watch"
+
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)

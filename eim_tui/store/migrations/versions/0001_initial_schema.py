@@ -50,6 +50,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('owner', 'scope')
     )
+    op.create_table('inbound_payload',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('received_at', eim_tui.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('source', sa.String(length=30), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('remote', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('processed_at', eim_tui.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('inbound_payload', schema=None) as batch_op:
+        batch_op.create_index('ix_inbound_payload_status', ['status', 'id'], unique=False)
+
     op.create_table('incident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
@@ -143,6 +158,29 @@ def upgrade() -> None:
     sa.Column('warning_fraction', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('severity')
     )
+    op.create_table('alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=30), nullable=False),
+    sa.Column('dedup_key', sa.String(length=200), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('labels', sa.JSON(), nullable=False),
+    sa.Column('annotations', sa.JSON(), nullable=False),
+    sa.Column('starts_at', eim_tui.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', eim_tui.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_seen', eim_tui.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', eim_tui.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('payload_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.ForeignKeyConstraint(['payload_id'], ['inbound_payload.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('source', 'dedup_key', name='uq_alert_source_key')
+    )
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_incident_id'), ['incident_id'], unique=False)
+
     op.create_table('configuration_item',
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('service', sa.String(length=100), nullable=False),
@@ -201,9 +239,16 @@ def upgrade() -> None:
     with op.batch_alter_table('timeline_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_timeline_event_incident_id'), ['incident_id'], unique=False)
 
+    op.create_table('watch',
+    sa.Column('user_name', sa.String(length=100), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ),
+    sa.PrimaryKeyConstraint('user_name', 'incident_id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('watch')
     with op.batch_alter_table('timeline_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_timeline_event_incident_id'))
 
@@ -218,6 +263,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_configuration_item_service'))
 
     op.drop_table('configuration_item')
+    with op.batch_alter_table('alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_incident_id'))
+
+    op.drop_table('alert')
     op.drop_table('sla_policy')
     op.drop_table('service')
     op.drop_table('problem')
@@ -231,6 +280,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_incident_assignee')
 
     op.drop_table('incident')
+    with op.batch_alter_table('inbound_payload', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbound_payload_status')
+
+    op.drop_table('inbound_payload')
     op.drop_table('draft')
     op.drop_table('chain_head')
     op.drop_table('category')

@@ -1,0 +1,1 @@
+"""Tests of the pure incident rules in `eim_tui.domain`."""

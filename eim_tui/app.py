@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
+from rich.markup import escape
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from eim_tui.access import Permissions
 from eim_tui.resources import STYLES_DIR
 from eim_tui.services import Services
 from eim_tui.settings import Settings
+
+
+IDENTITY_REFRESH_SECONDS = 10.0
+SLA_SCHEDULER_DELAY = 1.0
 
 
 class EimApp(App[None]):
@@ -23,6 +30,10 @@ class EimApp(App[None]):
         STYLES_DIR / "queue.tcss",
         STYLES_DIR / "detail.tcss",
         STYLES_DIR / "help.tcss",
+        STYLES_DIR / "timeline.tcss",
+        STYLES_DIR / "bulk.tcss",
+        STYLES_DIR / "new_incident.tcss",
+        STYLES_DIR / "notes.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -37,6 +48,7 @@ class EimApp(App[None]):
         settings: Settings | None = None,
         poll_interval: float = 1.0,
         tick_interval: float = 1.0,
+        sla_scheduler: bool = True,
     ) -> None:
         super().__init__()
         self.services = services
@@ -45,26 +57,78 @@ class EimApp(App[None]):
         self.poll_interval = poll_interval
         self.tick_interval = tick_interval
         self.clock = services.clock
+        # The SLA scheduler and alert channels (sla_app.py); False for tests that want a still store.
+        self.run_sla_scheduler = sla_scheduler
+        self.sla_scheduler = None
+        self.alert_center = None
+        # Who is looking: read once before the UI runs; a worker re-reads it, since roles change.
+        self.user_context = services.access.context(user)
+
+    @property
+    def permissions(self) -> Permissions:
+        """What this user may do and see; screens ask it in `check_action` to grey out what a role forbids."""
+        return Permissions(self.user_context)
+
+    @work(thread=True, exclusive=True, group="identity", exit_on_error=False, description="re-read the user's role")
+    def _refresh_identity(self) -> None:
+        fresh = self.services.access.context(self.user)
+        if fresh != self.user_context:
+            self.call_from_thread(self._identity_changed, fresh)
+
+    def _identity_changed(self, fresh) -> None:
+        self.user_context = fresh
+        self.screen.refresh_bindings()
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return {
-            "sev-1": "$error",
-            "sev-2": "$warning",
-            "sev-3": "$accent",
-            "sev-4": "$primary",
-            "sev-5": "$foreground-muted",
-            "sla-breached": "$error",
-            "sla-warning": "$warning",
-            "sla-ok": "$success",
-            "sla-paused": "$foreground-muted",
+        # Concrete colours from the current theme: Textual substitutes variables only once, so a
+        # value of "$error" would reach the CSS parser as the text "$error" and fail.
+        colors = self.current_theme.to_color_system().generate()
+        aliases = {
+            "sev-1": "error",
+            "sev-2": "warning",
+            "sev-3": "accent",
+            "sev-4": "primary",
+            "sev-5": "foreground-muted",
+            "sla-breached": "error",
+            "sla-warning": "warning",
+            "sla-ok": "success",
+            "sla-paused": "foreground-muted",
         }
+        return {name: colors[source] for name, source in aliases.items()}
 
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
+        self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
+        self.push_screen(self.first_screen())
+        if self.run_sla_scheduler:
+            # A moment later: its first sweep costs about a second of CPU on 100,000 incidents and
+            # would otherwise hold back the first frame of the queue.
+            self.set_timer(SLA_SCHEDULER_DELAY, self._start_sla_scheduler)
+
+    def _start_sla_scheduler(self) -> None:
+        from eim_tui import sla_app
+
+        sla_app.start(self)
+
+    def on_unmount(self) -> None:
+        from eim_tui import sla_app
+
+        sla_app.stop(self)
+
+    def on_sla_alerts(self, message) -> None:
+        """SLA warnings, breaches and escalations for this user, from the scheduler's thread."""
+        if self.alert_center is not None:
+            self.alert_center.receive(message.alerts)
+
+    def on_scheduler_trouble(self, message) -> None:
+        self.notify(escape(message.error), title="SLA scheduler cannot reach the store", severity="error")
+
+    def first_screen(self) -> Screen:
+        """The screen eim opens on; `WallApp` (the wall board) opens on its board instead."""
         from eim_tui.screens.queue import QueueScreen
 
-        self.push_screen(QueueScreen())
+        return QueueScreen()
 
     def action_help(self) -> None:
         from eim_tui.screens.help import HelpScreen

@@ -8,6 +8,7 @@ from eim_tui.services import Services
 from eim_tui.store.engine import Database, default_url
 from eim_tui.store.reference_sync import sync_reference
 from eim_tui.store.schema import ensure_schema
+from eim_tui.users import configured_default_role
 
 
 def open_services(url: str | None = None, clock: Clock | None = None, ref: ReferenceData | None = None) -> Services:
@@ -18,4 +19,6 @@ def open_services(url: str | None = None, clock: Clock | None = None, ref: Refer
     if done != "current":
         with db.write() as session:
             sync_reference(session, ref)
-    return Services(db, ref, clock)
+    services = Services(db, ref, clock)
+    services.access.default_role = configured_default_role()  # what a login the store does not know may do
+    return services

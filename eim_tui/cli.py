@@ -51,17 +51,21 @@ def build_parser() -> Parser:
     demo.add_argument("--seed", type=int, default=7, metavar="S")
 
     new = sub.add_parser("new", parents=[common], help="log a new incident and print its key")
-    new.add_argument("--title", required=True)
-    new.add_argument("--impact", required=True, type=_level)
-    new.add_argument("--urgency", required=True, type=_level)
+    # --title, --impact and --urgency are needed unless the report comes on stdin (checked in cmd_new).
+    new.add_argument("--title")
+    new.add_argument("--impact", type=_level)
+    new.add_argument("--urgency", type=_level)
+    new.add_argument("--from-email", action="store_true", help="read an RFC 822 message on stdin: subject, body, sender")
     for name in ("description", "category", "subcategory", "service", "ci", "reporter", "contact", "department",
                  "group", "assignee"):
         new.add_argument(f"--{name}", default="")
-    new.add_argument("--source", default="user_report",
+    new.add_argument("--source", default=None, help="default user_report (email with --from-email, monitoring "
+                     "for an event)",
                      choices=["monitoring", "user_report", "proactive", "email", "phone"])
     new.add_argument("--detected", default="", metavar="WHEN", help="10m ago, 14:05 or ISO 8601")
     new.add_argument("--severity-guess", type=int, choices=range(1, 6), metavar="1-5")
-    new.add_argument("--json", action="store_true", help="print the new incident as JSON")
+    new.add_argument("--json", action="store_true",
+                     help="print the new incident as JSON; without --title, read a generic event (JSON) on stdin")
 
     lst = sub.add_parser("list", parents=[common], help="list incidents (open ones by default)")
     lst.add_argument("--filter", default="", metavar="EXPR", help="e.g. 'sev<=2 service:payments breached'")
@@ -92,6 +96,11 @@ def build_parser() -> Parser:
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
 COMMAND_MODULES = [
     "eim_tui.cli_actions",
+    "eim_tui.cli_export",
+    "eim_tui.cli_users",
+    "eim_tui.ingest.cli",
+    "eim_tui.cli_wall",
+    "eim_tui.cli_alerts",
 ]
 
 
@@ -148,10 +157,16 @@ def services(args: argparse.Namespace):
     from eim_tui.reference import ReferenceError
     from eim_tui.store.schema import SchemaError
 
+    from sqlalchemy.exc import OperationalError
+
     try:
         return open_services(args.db)
     except (ReferenceError, SchemaError) as exc:
         raise UsageError(str(exc)) from None
+    except OperationalError as exc:
+        # The store --db / EIM_DB names cannot be opened (no server there, no such database or
+        # file): the input is wrong, so status 2 like any other bad input, not 1 like a crash.
+        raise UsageError(_explain(exc)) from None
 
 
 def emit_json(data: Any) -> None:
@@ -180,8 +195,13 @@ def run_tui(args: argparse.Namespace) -> int:
 
         generate(svc, incidents=60, seed=7)
     from eim_tui.app import EimApp
+    from eim_tui.settings import SettingsError, load_settings
 
-    EimApp(svc, user=args.user).run()
+    try:
+        settings = load_settings()  # keymap and [alerts]; a malformed file stops here, one line
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    EimApp(svc, user=args.user, settings=settings).run()
     return 0
 
 

@@ -59,6 +59,9 @@ def add_parsers(sub, common, db_only) -> None:
     p.add_argument("--rating", type=int, choices=range(1, 6), metavar="1-5")
     p.add_argument("--comment", default="")
     p.add_argument("--lessons", default="")
+    p.add_argument("--review-file", metavar="FILE", default=None,
+                   help="post-incident review as JSON ('-' reads standard input): summary, highlights, "
+                        "went_well, went_badly, actions=[{action, owner}] — a major incident needs one")
     p = verb("reopen", "reopen a resolved incident")
     p.add_argument("--reason", required=True)
     p = verb("cancel", "cancel an open incident")
@@ -121,11 +124,31 @@ def cmd_resolve(args, svc) -> int:
 
 
 def cmd_close(args, svc) -> int:
+    review = _read_review(args.review_file) if args.review_file else None
     return _done(
         svc.close(args.key, args.user, args.verified_by, args.rating, args.comment, args.lessons,
-                  expected_version=args.expect_version),
+                  review=review, expected_version=args.expect_version),
         args,
     )
+
+
+def _read_review(path: str) -> dict[str, Any]:
+    """A post-incident review from a JSON file; the shape is checked by the close rule itself."""
+    import json
+    from pathlib import Path
+
+    from eim_tui.cli import UsageError
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).expanduser().read_text(encoding="utf-8")
+        review = json.loads(text)
+    except OSError as exc:
+        raise UsageError(f"cannot read --review-file {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--review-file {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(review, dict):
+        raise UsageError(f"--review-file {path} must hold a JSON object with summary, went_well, went_badly, actions")
+    return review
 
 
 def cmd_reopen(args, svc) -> int:
@@ -162,17 +185,28 @@ def cmd_demo(args, svc) -> int:
 def cmd_new(args, svc) -> int:
     from eim_tui.domain.intake import NewIncident, parse_when
     from eim_tui.domain.model import Source
-    from eim_tui.serialize import incident_dict
 
-    from eim_tui.cli import emit_json
+    from eim_tui.cli import UsageError
 
+    if args.from_email or (args.json and args.title is None):  # a report piped on stdin
+        from eim_tui.ingest import reports
+
+        if args.from_email:
+            report = reports.report_from_email(reports.read_stdin(sys.stdin, "an e-mail"), args, svc)
+        else:
+            report = reports.report_from_event(reports.read_stdin(sys.stdin, "an event"), args, svc)
+        return _log_new(report, args, svc)
+    missing = [f"--{name}" for name in ("title", "impact", "urgency") if getattr(args, name) is None]
+    if missing:
+        raise UsageError(f"the following arguments are required: {', '.join(missing)} "
+                         "(or pipe a report: --from-email < message.eml, --json < event.json)")
     detected = parse_when(args.detected, svc.clock.now()) if args.detected else None
     report = NewIncident(
         title=args.title,
         impact=args.impact,
         urgency=args.urgency,
         description=args.description,
-        source=Source(args.source),
+        source=Source(args.source or Source.USER_REPORT.value),
         detected_at=detected,
         reporter_name=args.reporter or args.user,
         reporter_contact=args.contact,
@@ -185,6 +219,13 @@ def cmd_new(args, svc) -> int:
         assignee=args.assignee,
         initial_severity=args.severity_guess,
     )
+    return _log_new(report, args, svc)
+
+
+def _log_new(report, args, svc) -> int:
+    from eim_tui.cli import emit_json
+    from eim_tui.serialize import incident_dict
+
     incident = svc.log_incident(report, args.user)
     if args.json:
         emit_json(incident_dict(incident))
@@ -206,7 +247,7 @@ def cmd_list(args, svc) -> int:
         raise UsageError(f"bad --filter: {exc}") from None
     groups = svc.user_groups(args.user)
     numbers = svc.queue(View(args.view), f, args.user, groups, limit=args.limit)
-    by_number = {r.number: r for r in svc.rows(numbers)}
+    by_number = {r.number: r for r in svc.rows(numbers, viewer=args.user)}  # confidential → placeholder
     rows = [by_number[n] for n in numbers if n in by_number]
     now = svc.clock.now()
     if args.json:
@@ -240,7 +281,7 @@ def cmd_show(args, svc) -> int:
         number = parse_key(args.key)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    details = svc.details(number)
+    details = svc.details(number, viewer=args.user)  # a confidential incident only for the security group
     if args.json:
         emit_json(details_dict(details))
         return 0

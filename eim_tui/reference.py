@@ -12,13 +12,14 @@ import csv
 import functools
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from eim_tui.domain.durations import parse_duration
 from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.escalation import EscalationRule
 from eim_tui.domain.model import (
     SEVERITY_NAMES,
     Category,
@@ -31,7 +32,7 @@ from eim_tui.domain.model import (
     User,
 )
 from eim_tui.domain.priority import LEVELS, SEVERITIES, PriorityMatrix, check_severity
-from eim_tui.domain.sla import DEFAULT_WARNING_FRACTION, SlaPolicy
+from eim_tui.domain.sla import SlaPolicy
 from eim_tui.resources import DATA_DIR
 
 
@@ -105,6 +106,7 @@ class ReferenceData:
     resolution_codes: dict[str, str]
     routing_rules: tuple[RoutingRule, ...]
     demo_templates: tuple[DemoTemplate, ...]
+    escalation_rules: tuple[EscalationRule, ...] = ()
 
     def category(self, name: str) -> Category | None:
         return next((c for c in self.categories if c.name == name), None)
@@ -170,7 +172,7 @@ class _File:
         for index, table in enumerate(tables):
             label = table.get("name") or table.get("title") or ""
             where = f"{key} {index + 1}" + (f" ({label!r})" if label else "")
-            result.append(_Entry(self, table, where, self.table_line(key, index)))
+            result.append(_Entry(self, table, where, partial(self.table_line, key, index)))
             if label in labels:
                 raise result[-1].error(f"another [[{key}]] has the same name; make each one different")
             labels.add(label)
@@ -180,11 +182,13 @@ class _File:
 class _Entry:
     """One table of a file; its errors say which one and, when it can tell, on which line."""
 
-    def __init__(self, file: _File, table: dict[str, Any], where: str, line: int | None) -> None:
+    def __init__(self, file: _File, table: dict[str, Any], where: str,
+                 line: int | None | Callable[[], int | None]) -> None:
+        # `line` may be a function: finding it scans the file, worth doing only for an error.
         self.file, self.table, self.where, self.line = file, table, where, line
 
     def error(self, message: str) -> ReferenceError:
-        return self.file.error(f"{self.where}: {message}", self.line)
+        return self.file.error(f"{self.where}: {message}", self.line() if callable(self.line) else self.line)
 
     def get(self, key: str, kind: type | tuple[type, ...] = str, default: Any = None) -> Any:
         value = self.table.get(key, default)
@@ -220,7 +224,7 @@ def _severity_tables(file: _File, data: dict[str, Any]) -> dict[int, _Entry]:
         raise file.error("`severity` must be tables like [severity.1]")
     found = {}
     for key, table in tables.items():
-        entry = _Entry(file, table, f"[severity.{key}]", file.table_line(f"severity.{key}"))
+        entry = _Entry(file, table, f"[severity.{key}]", partial(file.table_line, f"severity.{key}"))
         if not key.isdigit() or int(key) not in SEVERITIES:
             raise entry.error("not a severity; use [severity.1] … [severity.5]")
         found[int(key)] = entry.nested(table)
@@ -244,27 +248,10 @@ def _load_priority(data_dir: Path) -> tuple[PriorityMatrix, dict[int, str]]:
 
 
 def _load_policies(data_dir: Path) -> dict[int, SlaPolicy]:
-    file = _File(data_dir, "sla_policies.toml")
-    entries = _severity_tables(file, file.toml())
-    policies = {}
-    for severity in SEVERITIES:
-        if severity not in entries:
-            raise file.error(f"no policy for severity {severity}; add a [severity.{severity}] table")
-        entry = entries[severity]
-        entry.pick("hours", ["24x7"], "schedule (only around the clock is supported)", "24x7")
-        targets = []
-        for key in ("response", "resolution"):
-            try:
-                targets.append(parse_duration(entry.get(key)))
-            except ValueError as exc:
-                raise entry.error(f"{key}: {exc}") from exc
-        fraction = entry.get("warning_at", (int, float), DEFAULT_WARNING_FRACTION)
-        name = entry.get("name", str, SEVERITY_NAMES[severity].capitalize())
-        try:
-            policies[severity] = SlaPolicy(severity, targets[0], targets[1], float(fraction), name)
-        except ValidationError as exc:
-            raise entry.error(str(exc)) from exc
-    return policies
+    # Policies, their working calendars and the escalation rules live in sla_reference.py.
+    from eim_tui.sla_reference import load_policies
+
+    return load_policies(data_dir)
 
 
 def _load_categories(data_dir: Path) -> tuple[Category, ...]:
@@ -329,7 +316,7 @@ def _load_resolution_codes(data_dir: Path) -> dict[str, str]:
     file = _File(data_dir, "resolution_codes.toml")
     tables = file.toml().get("code", {})
     codes = {
-        code: _Entry(file, {}, f"[code.{code}]", file.table_line(f"code.{code}")).nested(table).get("label")
+        code: _Entry(file, {}, f"[code.{code}]", partial(file.table_line, f"code.{code}")).nested(table).get("label")
         for code, table in (tables.items() if isinstance(tables, dict) else ())
     }
     if not codes:
@@ -405,8 +392,14 @@ def _load(data_dir: Path) -> ReferenceData:
     known = _Known({c.name: c for c in categories}, group_names, {s.name for s in services}, set(codes))
     return ReferenceData(
         matrix, severity_names, policies, categories, groups, users, services, codes,
-        _load_routing(data_dir, known), _load_demo(data_dir, known),
+        _load_routing(data_dir, known), _load_demo(data_dir, known), _load_escalation(data_dir),
     )
+
+
+def _load_escalation(data_dir: Path) -> tuple[EscalationRule, ...]:
+    from eim_tui.sla_reference import load_escalation
+
+    return load_escalation(data_dir)
 
 
 def load_reference(data_dir: Path = DATA_DIR) -> ReferenceData:

@@ -45,6 +45,8 @@ def queue_row_dict(row: QueueRow, now: datetime) -> dict[str, Any]:
         "group": row.assignment_group,
         "assignee": row.assignee,
         "major": row.major,
+        "category": row.category,
+        "confidential": row.confidential,
         "reported_at": plain(row.reported_at),
         "sla": {
             "clock": row.clock or None,

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, lifecycle, sla
+from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
-from eim_tui.domain.errors import NotFoundError, ValidationError
+from eim_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
 from eim_tui.domain.model import (
@@ -34,6 +35,7 @@ from eim_tui.reference import ReferenceData
 from eim_tui.store import queries, repository, timeline
 from eim_tui.store.engine import Database
 from eim_tui.store.tables import DiagnosisNoteRow, GroupMemberRow, TimelineRow
+from eim_tui.users import AccessControl
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class Services:
         self.db = db
         self.ref = ref
         self.clock = clock or SystemClock()
+        self.access = AccessControl(db)  # roles and groups of actors: every change is checked against them
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -57,10 +60,14 @@ class Services:
         with self.db.read() as session:
             return repository.get_incident(session, number)
 
-    def details(self, number: int) -> IncidentDetails:
+    def details(self, number: int, viewer: str | None = None) -> IncidentDetails:
+        """Everything about one incident; a `viewer` outside the security group is refused a confidential one."""
         now = self.clock.now()
+        looker = None if viewer is None else self.access.context(viewer)
         with self.db.read() as session:
             incident = repository.get_incident(session, number)
+            if looker is not None and not can_see(looker, incident):
+                raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
             notes = repository.notes_for(session, number)
             rows = session.execute(
                 select(TimelineRow).where(TimelineRow.incident_id == number).order_by(TimelineRow.seq)
@@ -84,14 +91,17 @@ class Services:
         self, view: queries.View, f: Filter, user: str, groups: Sequence[str], limit: int | None = None,
         sort: queries.Sort = queries.Sort.SLA,
     ) -> list[int]:
+        hide = not self.access.context(user).sees_confidential  # filters must not find what they may not see
         with self.db.read() as session:
             return queries.queue_numbers(
-                session, view, f.with_user(user), user, groups, self.clock.now(), limit, sort
+                session, view, f.with_user(user), user, groups, self.clock.now(), limit, sort, hide_confidential=hide
             )
 
-    def rows(self, numbers: Sequence[int]) -> list[QueueRow]:
+    def rows(self, numbers: Sequence[int], viewer: str | None = None) -> list[QueueRow]:
+        """Queue rows; for a `viewer`, confidential ones they may not see become placeholders."""
         with self.db.read() as session:
-            return queries.queue_rows(session, numbers)
+            rows = queries.queue_rows(session, numbers)
+        return rows if viewer is None else visible_rows(self.access.context(viewer), rows)
 
     def change_marker(self) -> int:
         with self.db.read() as session:
@@ -101,13 +111,33 @@ class Services:
         with self.db.read() as session:
             return queries.changed_since(session, seq)
 
+    def board(self, scope, viewer: str | None = None):
+        """The wall board's figures (`domain.board.BoardSnapshot`) for `scope`; for a `viewer`,
+        confidential incidents they may not see are placeholders and filters cannot find them."""
+        from eim_tui.domain.board import local_day_start
+        from eim_tui.store.board import load_board
+
+        now = self.clock.now()
+        looker = None if viewer is None else self.access.context(viewer)
+        hide = looker is not None and not looker.sees_confidential
+        with self.db.read() as session:
+            snapshot = load_board(session, scope, now, local_day_start(now), self.ref.policies, hide_confidential=hide)
+        return snapshot if looker is None else snapshot.redacted(lambda rows: visible_rows(looker, rows))
+
     # --- logging -------------------------------------------------------------------------------
 
-    def log_incident(self, report: NewIncident, actor: str, extra: list[events.EventDraft] | None = None) -> Incident:
+    def log_incident(
+        self, report: NewIncident, actor: str, extra: list[events.EventDraft] | None = None,
+        also: Callable[[Session, Incident], None] | None = None,
+    ) -> Incident:
+        """Log a report. `also` runs in the same transaction (the ingest receiver records the alert
+        that caused it there), so both commit or neither does."""
         self._check_reference(report.category, report.subcategory, report.service, report.assignment_group)
         now = self.clock.now()
         confidential = report.confidential or self.ref.is_confidential(report.category)
         incident = build_incident(report, self.ref.matrix, self.ref.policies, now, actor).replace(confidential=confidential)
+        matrix = self.ref.matrix.priority(incident.impact, incident.urgency)
+        self.access.authorize(actor, [Action.LOG, *([Action.OVERRIDE_PRIORITY] if incident.priority != matrix else [])])
         with self.db.write() as session:
             if report.parent_number is not None:
                 repository.get_incident(session, report.parent_number)
@@ -120,6 +150,8 @@ class Services:
             ]
             drafts.extend(extra or [])
             self._append(session, incident.number, drafts, now, actor)
+            if also is not None:
+                also(session, incident)
         return incident
 
     def _check_reference(self, category: str, subcategory: str, service: str, group: str) -> None:
@@ -149,18 +181,29 @@ class Services:
         expected_version: int | None = None,
         note: str = "",
         extra: list[events.EventDraft] | None = None,
+        also: Callable[[Session, Incident], None] | None = None,
     ) -> Incident:
-        """Read, apply a pure change, write it guarded by version, and record it — one transaction."""
+        """Read, apply a pure change, write it guarded by version, and record it — one transaction.
+
+        `also(session, incident_after)` runs in that transaction too (see `log_incident`)."""
         now = self.clock.now()
+        self.access.context(actor)  # the role is looked up (and cached) before the write transaction opens
         with self.db.write() as session:
             before = repository.get_incident(session, number, for_update=True)
             repository.check_version(before, expected_version, session)
             after = apply(before, now)
             drafts = events.change_events(before, after, note) + list(extra or [])
             if not drafts:
+                if also is not None:
+                    also(session, before)
                 return before
+            # What the change amounts to (cancelling, overriding the matrix…) is judged on its result.
+            matrix = self.ref.matrix.priority(after.impact, after.urgency)
+            self.access.authorize(actor, required_actions(before, after, matrix), before.key)
             saved = repository.save_incident(session, before, after, self.ref.policies, now)
             self._append(session, number, drafts, now, actor)
+            if also is not None:
+                also(session, saved)
             return saved
 
     def _append(self, session: Session, number: int, drafts: list[events.EventDraft], at: datetime, actor: str) -> None:
@@ -221,7 +264,10 @@ class Services:
         return self.change(number, actor, lambda i, now: lifecycle.put_on_hold(i, now, hold, note), expected_version)
 
     def resume(self, number: int, actor: str, expected_version: int | None = None) -> Incident:
-        return self.change(number, actor, lifecycle.resume, expected_version)
+        return self.change(
+            number, actor, lambda i, now: lifecycle.resume(i, now, self.ref.policy(i.priority).calendar),
+            expected_version,
+        )
 
     def resolve(
         self, number: int, actor: str, code: str, notes: str, tested: str = "", communication: str = "",
@@ -256,7 +302,10 @@ class Services:
         )
 
     def cancel(self, number: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
-        return self.change(number, actor, lambda i, now: lifecycle.cancel(i, now, reason), expected_version)
+        return self.change(
+            number, actor, lambda i, now: lifecycle.cancel(i, now, reason, self.ref.policy(i.priority).calendar),
+            expected_version,
+        )
 
     def set_major(self, number: int, actor: str, major: bool, expected_version: int | None = None) -> Incident:
         return self.change(number, actor, lambda i, now: i.replace(major=major), expected_version)
@@ -285,6 +334,7 @@ class Services:
         self, number: int, actor: str, kind: NoteKind | str, text: str,
         status: HypothesisStatus | str | None = None, result: str = "",
     ) -> DiagnosisNote:
+        self.access.authorize(actor, [Action.NOTE])
         kind = _enum(NoteKind, kind, "note kind")
         if not text.strip():
             raise ValidationError("the note is empty; type what you observed, suspect or found")
@@ -311,6 +361,31 @@ class Services:
                 drafts += events.change_events(incident, after)
             self._append(session, number, drafts, now, actor)
             return repository.note_from_row(row)
+
+    def edit_note(
+        self, note_id: int, actor: str, text: str | None, status: HypothesisStatus | str | None = None,
+        result: str | None = None, expected_version: int | None = None,
+    ) -> DiagnosisNote:
+        """Change a note; the timeline keeps the old text (`eim_tui.diagnosis`)."""
+        from eim_tui.diagnosis import edit_note
+
+        self.access.authorize(actor, [Action.NOTE])
+        return edit_note(self, note_id, actor, text, status, result, expected_version)
+
+    def mark_root_cause(self, note_id: int, actor: str) -> DiagnosisNote:
+        """Record a note as the incident's root cause (`eim_tui.diagnosis`)."""
+        from eim_tui.diagnosis import mark_root_cause
+
+        self.access.authorize(actor, [Action.NOTE])
+        return mark_root_cause(self, note_id, actor)
+
+    def similar_open(self, service: str, ci: str, title: str, limit: int = 5, viewer: str | None = None) -> list:
+        """Open incidents like a report being logged, best first (`eim_tui.similar`); for a `viewer`
+        outside the security group, never a confidential one (it would show its title)."""
+        from eim_tui.similar import similar_open
+
+        include = viewer is None or self.access.context(viewer).sees_confidential
+        return similar_open(self.db, service, ci, title, limit, include_confidential=include)
 
 
 def _enum(kind, value, what: str):

@@ -3,6 +3,12 @@
     [keymap]                 # binding id = keys, e.g. remap the filter bar to f
     "queue.filter" = "f"
 
+    [alerts]                 # SLA alerts: see alert_settings.py
+    channels = ["toast", "bell", "terminal"]
+
+    [wall]                   # `eim wall`: ring the bell on a new Sev1 or a fresh breach
+    bell = true
+
 A malformed file is reported with its path and line; eim then refuses to start rather than guess.
 """
 
@@ -15,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eim_tui.alert_settings import AlertSettings, AlertSettingsError, parse_alert_settings
+
 
 class SettingsError(Exception):
     pass
@@ -25,6 +33,8 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    wall_bell: bool = False  # [wall] bell = true: the wall board rings on a new Sev1 or a fresh breach
 
 
 def config_path() -> Path:
@@ -40,7 +50,8 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.exists():
         return Settings(path=path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         where = f": line {line.group(1)}" if line else ""
@@ -50,4 +61,11 @@ def load_settings(path: Path | None = None) -> Settings:
     keymap = data.get("keymap", {})
     if not isinstance(keymap, dict) or not all(isinstance(v, str) for v in keymap.values()):
         raise SettingsError(f'{path}: [keymap] must map binding ids to keys, e.g. "queue.filter" = "f"')
-    return Settings(keymap=dict(keymap), raw=data, path=path)
+    try:
+        alerts = parse_alert_settings(data, path, text)
+    except AlertSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+    wall = data.get("wall", {})
+    if not isinstance(wall, dict) or not isinstance(wall.get("bell", False), bool):
+        raise SettingsError(f"{path}: [wall] bell must be true or false")
+    return Settings(keymap=dict(keymap), raw=data, path=path, alerts=alerts, wall_bell=wall.get("bell", False))

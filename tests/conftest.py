@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite: a fixed clock, and a store on SQLite and on PostgreSQL.
 
-`db_url` runs a test once per backend. PostgreSQL gets one database per test session
-(`eim_test_<hex>`, dropped at the end); each test starts from an empty `public` schema in it.
+`db_url` runs a test once per backend, each time on a store location nobody else uses: a SQLite
+file in `tmp_path`, or one of this session's PostgreSQL databases (`eim_test_<hex>…`, made at the
+start, reset before each test, dropped at the end).
 Without a reachable server the PostgreSQL cases are skipped — except under CI (`CI` set), where
 they fail, so a broken CI machine cannot pass by skipping.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, create_engine, text
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from eim_tui.domain import FixedClock
@@ -34,50 +38,115 @@ def clock(fixed_now: datetime) -> FixedClock:
     return FixedClock(fixed_now)
 
 
-class PostgresDatabase:
-    """The session's own database on the test server, and a way to empty it between tests."""
+class PostgresServer:
+    """This session's two databases on the test server, reset for each test rather than made and
+    dropped (DROP DATABASE waits for a checkpoint: seconds on a busy machine).
+
+    `eim_test_<hex>` is handed out empty (its schema dropped and made again). `eim_test_<hex>_store`
+    holds a store: made once by `open_services`, then for each test emptied and given back the rows
+    it had when new — unless a test changed its tables, when it is made again.
+    """
 
     def __init__(self, admin: Engine, name: str) -> None:
         self.admin = admin
         self.name = name
-        self.url = f"{PG_SERVER}/{name}"
-        self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        self.store_name = f"{name}_store"
+        self._store: tuple[str, MetaData, dict[str, list[dict]]] | None = None  # shape, tables, rows
 
-    def reset(self) -> None:
-        """Drop everything the last test left: end its connections first, so no lock blocks the drop."""
-        with self.engine.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                {"name": self.name},
-            )
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+    def url(self, database: str) -> str:
+        return f"{PG_SERVER}/{database}"
+
+    @contextmanager
+    def _connect(self, database: str) -> Iterator[Connection]:
+        """A connection with no other left on the database (a test's stray one could hold locks)."""
+        engine = create_engine(self.url(database), poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                )
+                yield conn
+        finally:
+            engine.dispose()
+
+    def empty(self) -> str:
+        with self._connect(self.name) as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        return self.url(self.name)
+
+    def with_store(self) -> str:
+        url = self.url(self.store_name)
+        with self._connect(self.store_name) as conn:
+            if self._store is not None and _shape(conn) == self._store[0]:
+                _, tables, rows = self._store
+                # DELETE, not TRUNCATE: a few rows go faster than new files for every table.
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+                for table in reversed(tables.sorted_tables):
+                    conn.execute(table.delete())
+                conn.execute(text("SELECT setval(oid::regclass, 1, false) FROM pg_class "
+                                  "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace"))
+                for table in tables.sorted_tables:
+                    if rows[table.name]:
+                        conn.execute(table.insert(), rows[table.name])
+                return url
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        from eim_tui.bootstrap import open_services
+
+        open_services(url).db.dispose()
+        with self._connect(self.store_name) as conn:
+            tables = MetaData()
+            tables.reflect(conn)
+            rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in tables.sorted_tables}
+            self._store = (_shape(conn), tables, rows)
+        return url
+
+    def close(self) -> None:
+        with self.admin.connect() as conn:
+            for database in (self.name, self.store_name):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+def _shape(conn: Connection) -> str:
+    """The tables, columns and indexes of the public schema, as one string to compare."""
+    return conn.execute(text(
+        "SELECT string_agg(x, ',' ORDER BY x) FROM ("
+        " SELECT table_name || '.' || column_name || ':' || data_type AS x FROM information_schema.columns"
+        " WHERE table_schema = 'public'"
+        " UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public') AS shape"
+    )).scalar_one()
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresDatabase]:
-    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+def postgres() -> Iterator[PostgresServer]:
+    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", poolclass=NullPool,
+                          connect_args={"connect_timeout": 5})
     try:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means the same
-        admin.dispose()
         reason = f"PostgreSQL at 127.0.0.1:5432 is not reachable: {str(exc).strip().splitlines()[0]}"
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI is set, so the PostgreSQL tests must run)", pytrace=False)
         pytest.skip(reason)
-    name = f"eim_test_{secrets.token_hex(6)}"
+    server = PostgresServer(admin, f"eim_test_{secrets.token_hex(6)}")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db = PostgresDatabase(admin, name)
+        for database in (server.name, server.store_name):
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
     try:
-        yield db
+        yield server
     finally:
-        db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new SQLite store made once per session; tests that want a store get a copy (much faster)."""
+    from eim_tui.bootstrap import open_services
+
+    path = tmp_path_factory.mktemp("template") / "eim.db"
+    open_services(f"sqlite:///{path}").db.dispose()  # closing the last connection folds the WAL in
+    return path
 
 
 BACKENDS = [
@@ -92,13 +161,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def db_url(backend: str, request: pytest.FixtureRequest, tmp_path) -> str:
-    """An empty store location: a SQLite file in `tmp_path`, or the session's PostgreSQL database emptied."""
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store location for this test alone: a SQLite file in `tmp_path`, or a PostgreSQL database.
+
+    Empty — unless the test also uses `svc`: then it already holds a new store, as `open_services`
+    makes it (building schema and reference data for each test would cost about a second each).
+    """
+    with_store = "svc" in request.fixturenames
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path}/eim.db"
-    pg: PostgresDatabase = request.getfixturevalue("postgres")
-    pg.reset()
-    return pg.url
+        if with_store:
+            shutil.copyfile(request.getfixturevalue("sqlite_store_template"), tmp_path / "eim.db")
+        yield f"sqlite:///{tmp_path}/eim.db"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    yield server.with_store() if with_store else server.empty()
 
 
 @pytest.fixture

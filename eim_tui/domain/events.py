@@ -38,6 +38,9 @@ _FOLDED_INTO_STATE = {
     "cancel_reason",
 }
 
+# Kept in step by the ingest receiver, whose alert events (alert received / resolved) say it.
+_SAID_BY_ALERT_EVENTS = {"alert_count", "last_alert_at", "alerts_resolved"}
+
 
 def show(value: Any) -> str:
     if value is None or value == "":
@@ -69,7 +72,8 @@ def change_events(before: Incident, after: Incident, note: str = "") -> list[Eve
         c = by_field["state"]
         detail = _state_detail(after)
         summary = f"state {show(c.old)} → {show(c.new)}" + (f" ({detail})" if detail else "")
-        folded = {f: _change_data(by_field[f]) for f in _FOLDED_INTO_STATE if f in by_field}
+        # In model order, not the set's: the stored JSON must not vary with the hash seed.
+        folded = {c.field: _change_data(c) for c in changes if c.field in _FOLDED_INTO_STATE}
         events.append(
             (EventKind.STATE_CHANGED, summary, {"field": "state", "old": _plain(c.old), "new": _plain(c.new), "with": folded})
         )
@@ -78,7 +82,7 @@ def change_events(before: Incident, after: Incident, note: str = "") -> list[Eve
         new = f"{after.assignment_group or '—'}/{after.assignee or '—'}"
         events.append((EventKind.ASSIGNED, f"assigned {old} → {new}", {"old": old, "new": new}))
     for c in changes:
-        if c.field in ("state", "assignment_group", "assignee"):
+        if c.field in ("state", "assignment_group", "assignee") or c.field in _SAID_BY_ALERT_EVENTS:
             continue
         if c.field in _FOLDED_INTO_STATE and "state" in by_field:
             continue

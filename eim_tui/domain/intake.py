@@ -38,6 +38,10 @@ class NewIncident:
     major: bool = False
     confidential: bool = False
     parent_number: int | None = None
+    # Set when monitoring logs it: the alerts that led to it so far.
+    alert_count: int = 0
+    last_alert_at: datetime | None = None
+    alerts_resolved: bool = False
 
 
 def build_incident(
@@ -89,6 +93,9 @@ def build_incident(
         major=report.major,
         confidential=report.confidential,
         parent_number=report.parent_number,
+        alert_count=report.alert_count,
+        last_alert_at=report.last_alert_at,
+        alerts_resolved=report.alerts_resolved,
         response_due_at=response_due,
         resolution_due_at=resolution_due,
         created_by=created_by,

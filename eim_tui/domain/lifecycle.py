@@ -16,6 +16,7 @@ from typing import Any
 from eim_tui.domain import sla
 from eim_tui.domain.errors import TransitionError, ValidationError
 from eim_tui.domain.model import HoldReason, Incident, State
+from eim_tui.domain.work_calendar import ALWAYS, WorkCalendar
 
 
 class Action(StrEnum):
@@ -82,9 +83,10 @@ def put_on_hold(incident: Incident, now: datetime, reason: HoldReason, note: str
     return sla.start_pause(held, now) if reason.pauses_sla else held
 
 
-def resume(incident: Incident, now: datetime) -> Incident:
+def resume(incident: Incident, now: datetime, calendar: WorkCalendar = ALWAYS) -> Incident:
+    """`calendar` is the SLA policy's: the pause moves the due instants by its working time."""
     state = next_state(Action.RESUME, incident.state)
-    resumed = sla.end_pause(incident, now)
+    resumed = sla.end_pause(incident, now, calendar)
     return resumed.replace(state=state, hold_reason=None, hold_note="")
 
 
@@ -171,8 +173,8 @@ def reopen(incident: Incident, now: datetime, reason: str, policy: sla.SlaPolicy
     return sla.restart_resolution(reopened, policy, now)
 
 
-def cancel(incident: Incident, now: datetime, reason: str) -> Incident:
+def cancel(incident: Incident, now: datetime, reason: str, calendar: WorkCalendar = ALWAYS) -> Incident:
     state = next_state(Action.CANCEL, incident.state)
     reason = _required("a reason to cancel", reason)
-    stopped = sla.end_pause(incident, now)
+    stopped = sla.end_pause(incident, now, calendar)
     return stopped.replace(state=state, closed_at=now, cancel_reason=reason, hold_reason=None, hold_note="")

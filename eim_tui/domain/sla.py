@@ -4,6 +4,10 @@ Each incident stores its due instants *not counting a pause still running* (`res
 `resolution_due_at`) and when the running pause began (`paused_since`). A pause moves every
 running clock's due instant later by its length; stopping a clock (acknowledge, resolve) freezes it.
 Everything is computed from those fields and an instant passed in — never the wall clock.
+
+A policy may run its clocks on a working calendar (business hours, holidays): targets and pauses
+are then working time, and due instants come from `calendar.add`. The default calendar runs
+around the clock, where all of this is plain datetime arithmetic.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import datetime, timedelta
 
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.model import Incident, SlaState
+from eim_tui.domain.work_calendar import ALWAYS, WorkCalendar
 
 DEFAULT_WARNING_FRACTION = 0.75
 
@@ -24,6 +29,7 @@ class SlaPolicy:
     resolution: timedelta
     warning_fraction: float = DEFAULT_WARNING_FRACTION
     name: str = ""
+    calendar: WorkCalendar = ALWAYS
 
     def __post_init__(self) -> None:
         if self.response <= timedelta(0) or self.resolution <= timedelta(0):
@@ -58,13 +64,14 @@ class ClockReading:
 
 
 def initial_due(policy: SlaPolicy, start: datetime) -> tuple[datetime, datetime]:
-    return start + policy.response, start + policy.resolution
+    return policy.calendar.add(start, policy.response), policy.calendar.add(start, policy.resolution)
 
 
-def running_pause(incident: Incident, now: datetime) -> timedelta | None:
+def running_pause(incident: Incident, now: datetime, calendar: WorkCalendar = ALWAYS) -> timedelta | None:
+    """The working time of the pause still running, None when the clocks are not paused."""
     if incident.paused_since is None:
         return None
-    return max(timedelta(0), now - incident.paused_since)
+    return calendar.working_between(incident.paused_since, now)
 
 
 def read_clock(
@@ -75,19 +82,20 @@ def read_clock(
     pause: timedelta | None,
     warning_fraction: float,
     now: datetime,
+    calendar: WorkCalendar = ALWAYS,
 ) -> ClockReading:
-    """`pause` is the length of the pause still running, None when the clock is not paused."""
+    """`pause` is the working time of the pause still running, None when the clock is not paused."""
     if stopped_at is not None:
         # Stopped at the due instant is breached, as a running clock reads at that instant.
         state = SlaState.MET if stopped_at < due_at else SlaState.BREACHED
         return ClockReading(name, state, due_at, (due_at - stopped_at).total_seconds(), target, stopped_at)
-    effective_due = due_at + (pause or timedelta(0))
+    effective_due = calendar.add(due_at, pause) if pause else due_at
     remaining = (effective_due - now).total_seconds()
     if remaining <= 0:
         state = SlaState.BREACHED
     elif pause is not None:
         state = SlaState.PAUSED
-    elif remaining <= target.total_seconds() * (1 - warning_fraction):
+    elif now >= warning_at(effective_due, target, warning_fraction, calendar):
         state = SlaState.WARNING
     else:
         state = SlaState.OK
@@ -95,18 +103,18 @@ def read_clock(
 
 
 def response_clock(incident: Incident, policy: SlaPolicy, now: datetime) -> ClockReading:
-    due = incident.response_due_at or incident.reported_at + policy.response
+    due = incident.response_due_at or policy.calendar.add(incident.reported_at, policy.response)
     stopped = incident.acknowledged_at or _ended_at(incident)
-    return read_clock(
-        "response", due, policy.response, stopped, running_pause(incident, now), policy.warning_fraction, now
-    )
+    pause = running_pause(incident, now, policy.calendar)
+    return read_clock("response", due, policy.response, stopped, pause, policy.warning_fraction, now, policy.calendar)
 
 
 def resolution_clock(incident: Incident, policy: SlaPolicy, now: datetime) -> ClockReading:
-    due = incident.resolution_due_at or incident.reported_at + policy.resolution
+    due = incident.resolution_due_at or policy.calendar.add(incident.reported_at, policy.resolution)
     stopped = incident.resolved_at or _ended_at(incident)
+    pause = running_pause(incident, now, policy.calendar)
     return read_clock(
-        "resolution", due, policy.resolution, stopped, running_pause(incident, now), policy.warning_fraction, now
+        "resolution", due, policy.resolution, stopped, pause, policy.warning_fraction, now, policy.calendar
     )
 
 
@@ -133,9 +141,11 @@ def sort_due(incident: Incident) -> datetime | None:
     return incident.resolution_due_at
 
 
-def warning_at(due_at: datetime, target: timedelta, warning_fraction: float) -> datetime:
+def warning_at(
+    due_at: datetime, target: timedelta, warning_fraction: float, calendar: WorkCalendar = ALWAYS
+) -> datetime:
     """The instant a running clock turns to warning (75 % of its target elapsed by default)."""
-    return due_at - target * (1 - warning_fraction)
+    return calendar.before(due_at, target * (1 - warning_fraction))
 
 
 # --- changes to the clocks, applied by the lifecycle --------------------------------------------
@@ -147,17 +157,17 @@ def start_pause(incident: Incident, now: datetime) -> Incident:
     return incident.replace(paused_since=now)
 
 
-def end_pause(incident: Incident, now: datetime) -> Incident:
-    """Move each clock still running later by the pause's length, and count the pause."""
+def end_pause(incident: Incident, now: datetime, calendar: WorkCalendar = ALWAYS) -> Incident:
+    """Move each clock still running later by the pause's working time, and count the pause."""
     if incident.paused_since is None:
         return incident
-    pause = running_pause(incident, now) or timedelta(0)
+    pause = running_pause(incident, now, calendar) or timedelta(0)
     response_due = incident.response_due_at
     if incident.acknowledged_at is None and response_due is not None:
-        response_due = response_due + pause
+        response_due = calendar.add(response_due, pause)
     resolution_due = incident.resolution_due_at
     if incident.resolved_at is None and resolution_due is not None:
-        resolution_due = resolution_due + pause
+        resolution_due = calendar.add(resolution_due, pause)
     return incident.replace(
         paused_since=None,
         response_due_at=response_due,
@@ -170,15 +180,16 @@ def retarget(incident: Incident, policy: SlaPolicy) -> Incident:
     """New targets after a priority change: each running clock restarts its target from the report,
     keeping the pauses already counted. A stopped clock keeps its due instant (its verdict stands)."""
     paused = timedelta(seconds=incident.sla_paused_seconds)
+    add = policy.calendar.add
     response_due = incident.response_due_at
     if incident.acknowledged_at is None:
-        response_due = incident.reported_at + policy.response + paused
+        response_due = add(incident.reported_at, policy.response + paused)
     resolution_due = incident.resolution_due_at
     if incident.resolved_at is None:
-        resolution_due = incident.reported_at + policy.resolution + paused
+        resolution_due = add(incident.reported_at, policy.resolution + paused)
     return incident.replace(response_due_at=response_due, resolution_due_at=resolution_due)
 
 
 def restart_resolution(incident: Incident, policy: SlaPolicy, now: datetime) -> Incident:
     """Reopening restarts the resolution clock with its full target from the reopening instant."""
-    return incident.replace(resolution_due_at=now + policy.resolution)
+    return incident.replace(resolution_due_at=policy.calendar.add(now, policy.resolution))

@@ -1,29 +1,49 @@
-"""One incident: every field, grouped, with its SLA clocks, diagnosis notes and timeline.
+"""One incident: every field, grouped, with its ticking SLA clocks — and every lifecycle action.
 
-Loaded in a worker; refreshed when anyone changes the incident (the change marker), and the clocks
-tick every second from the app's clock.
+Loaded in a worker; reloaded when anyone changes the incident (the change marker). Each action key
+opens a small form (screens/incident_forms.py, closure_forms.py) or acts at once, runs ONE use case
+in a worker with the version on screen, toasts the outcome and reloads. A refusal — the state
+machine says no, or someone changed the incident meanwhile — reopens the form with the typed text.
+The footer shows only the actions the state machine allows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from rich.console import Group as RichGroup
-from rich.table import Table
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from eim_tui.domain import sla
-from eim_tui.domain.durations import format_countdown, format_duration
-from eim_tui.domain.events import show
-from eim_tui.domain.model import SlaState, format_key
+from eim_tui.domain.errors import ConflictError, DomainError
+from eim_tui.domain.lifecycle import Action, can
+from eim_tui.domain.model import FINAL_STATES, Incident, format_key
+from eim_tui.screens import detail_view as view
+from eim_tui.screens.closure_forms import CloseForm, ResolveForm
+from eim_tui.screens.incident_forms import (
+    AssignForm,
+    CancelForm,
+    CategoryForm,
+    HoldForm,
+    IncidentForm,
+    LinkForm,
+    PriorityForm,
+    ReopenForm,
+)
 from eim_tui.services import IncidentDetails
+from eim_tui.widgets.palette import PALETTE_CLASSES, palette
+
+# One use case: (services, actor, version shown) → the incident after the change.
+Call = Callable[[Any, str, int], Incident]
+# A form to give back after a refusal, with what was typed in it.
+Retry = tuple[type[IncidentForm], dict[str, Any]]
 
 
 @dataclass
@@ -32,20 +52,57 @@ class DetailsLoaded(Message):
     error: str = ""
 
 
+@dataclass
+class ActionDone(Message):
+    text: str
+
+
+@dataclass
+class ActionRefused(Message):
+    """A use case said no. `retry` is (form class, typed values) to reopen the form with."""
+
+    error: str
+    conflict: bool = False
+    retry: Retry | None = field(default=None)
+
+
+def _bind(key: str, action: str, text: str, tip: str, show: bool = True) -> Binding:
+    return Binding(key, action, text, id=f"detail.{action}", tooltip=tip, show=show)
+
+
 class DetailScreen(Screen[None]):
+    COMPONENT_CLASSES = PALETTE_CLASSES
     BINDINGS = [
-        Binding("escape", "back", "Back", id="detail.back", tooltip="Back to the queue"),
-        Binding("t", "focus_timeline", "Timeline", id="detail.timeline", tooltip="Jump to the timeline"),
+        _bind("escape", "back", "Back", "Back to the queue"),
+        _bind("a", "acknowledge", "Ack+take", "Acknowledge (first response) and take the incident"),
+        _bind("g", "assign", "Assign", "Assign to a group and/or a person"),
+        _bind("p", "prioritize", "Priority", "Change impact / urgency; the priority is recomputed"),
+        _bind("c", "categorize", "Category", "Change category and subcategory"),
+        _bind("h", "hold", "Hold", "Put on hold with a reason (awaiting user/vendor/change pauses the SLA)"),
+        _bind("h", "resume", "Resume", "Resume work: the SLA clocks run again"),
+        _bind("m", "major", "Major", "Mark or unmark as a major incident"),
+        _bind("l", "link", "Link", "Link a parent (duplicate of), a problem or a change"),
+        _bind("d", "notes", "Notes", "Diagnosis notes"),
+        _bind("t", "timeline", "Timeline", "Every event, filterable; hash-chain status; exports"),
+        _bind("r", "resolve", "Resolve", "Resolve: code, what was done, how tested, what users were told"),
+        _bind("x", "close", "Close", "Close: verification, feedback, lessons (and the review if major)"),
+        _bind("o", "reopen", "Reopen", "Reopen a resolved incident with a reason"),
+        _bind("z", "cancel", "Cancel inc.", "Cancel the incident with a reason"),
     ]
+
+    # action → the lifecycle step it is, for check_action
+    STEPS = {"acknowledge": Action.ACKNOWLEDGE, "hold": Action.HOLD, "resume": Action.RESUME,
+             "resolve": Action.RESOLVE, "close": Action.CLOSE, "reopen": Action.REOPEN, "cancel": Action.CANCEL}
 
     def __init__(self, number: int) -> None:
         super().__init__()
         self.number = number
         self.details: IncidentDetails | None = None
         self._marker = -1
+        self._retry: tuple[type[IncidentForm], dict[str, Any], str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"{format_key(self.number)} · loading…"), id="detail-title")
+        yield Static(Content(f"{format_key(self.number)} · loading…"), id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-summary")
             yield Static(id="detail-sla")
@@ -60,23 +117,34 @@ class DetailScreen(Screen[None]):
         self.set_interval(self.app.tick_interval, self._tick)
         self.set_interval(self.app.poll_interval, self._poll)
 
+    @property
+    def incident(self) -> Incident | None:
+        return self.details.incident if self.details else None
+
+    # --- loading and live updates -------------------------------------------------------------------
+
     @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False)
     def load(self) -> None:
         svc = self.app.services
         try:
             self._marker = svc.change_marker()
-            details = svc.details(self.number)
+            details = svc.details(self.number, viewer=self.app.user)  # confidential: security group only
         except Exception as exc:
-            self.post_message(DetailsLoaded(None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            self.post_message(DetailsLoaded(None, _one_line(exc)))
             return
         self.post_message(DetailsLoaded(details))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
         if message.details is None:
-            self.query_one("#detail-title", Static).update(Text(f"{format_key(self.number)} · {message.error}"))
+            self.query_one("#detail-title", Static).update(Content(f"{format_key(self.number)} · {message.error}"))
             return
         self.details = message.details
-        self._render()
+        self._draw()
+        self.refresh_bindings()
+        if self._retry is not None:
+            form, values, error = self._retry
+            self._retry = None
+            self._ask(form, prefill=values, message=error)
 
     @work(thread=True, exclusive=True, group="detail-poll", exit_on_error=False)
     def _check(self, since: int) -> None:
@@ -91,129 +159,160 @@ class DetailScreen(Screen[None]):
         if self._marker >= 0:
             self._check(self._marker)
 
+    def on_screen_resume(self) -> None:
+        # Back from the notes or timeline screen, which may have changed the incident (a root cause
+        # note bumps its version): reload now, or the next action would be refused as stale.
+        if self.details is not None:
+            self.load()
+
     def _tick(self) -> None:
         if self.details is not None:
-            self.query_one("#detail-sla", Static).update(self._sla_panel())
+            self.query_one("#detail-sla", Static).update(self._sla())
+
+    # --- what the state machine allows --------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "notes", "timeline"):
+            return True
+        i = self.incident
+        if i is None:
+            return False  # nothing to act on until the incident is loaded
+        if action in self.STEPS:
+            allowed = can(self.STEPS[action], i.state)
+        elif action in ("assign", "prioritize"):
+            allowed = i.is_open
+        elif action in ("categorize", "major", "link"):
+            allowed = i.state not in FINAL_STATES
+        else:
+            return True
+        if not allowed:
+            return False  # the state machine forbids it: not shown at all
+        if self.app.permissions.forbids(action, i):
+            return None  # the role forbids it: greyed, and the service layer would refuse it anyway
+        return True
+
+    # --- actions ------------------------------------------------------------------------------------
 
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_focus_timeline(self) -> None:
-        self.query_one("#detail-timeline").scroll_visible(top=True)
+    def action_acknowledge(self) -> None:
+        self._now("acknowledged and taken", lambda svc, actor, v: svc.acknowledge(self.number, actor, v))
 
-    # --- rendering -----------------------------------------------------------------------------
+    def action_resume(self) -> None:
+        self._now("resumed", lambda svc, actor, v: svc.resume(self.number, actor, v))
 
-    def _render(self) -> None:
-        d = self.details
-        assert d is not None
-        i = d.incident
-        title = Text.assemble(
-            (f"{i.key} ", "bold"), (f"Sev{i.priority} ", f"bold {_sev_style(i.priority)}"),
-            (f"{i.state.label}", "bold"), (" MAJOR" if i.major else "", "bold reverse"), " · ", i.title,
-        )
-        self.query_one("#detail-title", Static).update(title)
-        self.query_one("#detail-summary", Static).update(self._summary())
-        self.query_one("#detail-sla", Static).update(self._sla_panel())
-        self.query_one("#detail-fields", Static).update(self._fields())
-        self.query_one("#detail-notes", Static).update(self._notes())
-        self.query_one("#detail-timeline", Static).update(self._timeline())
+    def action_major(self) -> None:
+        major = not (self.incident and self.incident.major)
+        self._now("marked major" if major else "no longer major",
+                  lambda svc, actor, v: svc.set_major(self.number, actor, major, v))
 
-    def _summary(self) -> Text:
+    def action_assign(self) -> None:
+        self._ask(AssignForm)
+
+    def action_prioritize(self) -> None:
+        self._ask(PriorityForm)
+
+    def action_categorize(self) -> None:
+        self._ask(CategoryForm)
+
+    def action_hold(self) -> None:
+        self._ask(HoldForm)
+
+    def action_link(self) -> None:
+        self._ask(LinkForm)
+
+    def action_resolve(self) -> None:
+        self._ask(ResolveForm)
+
+    def action_close(self) -> None:
+        self._ask(CloseForm)
+
+    def action_reopen(self) -> None:
+        self._ask(ReopenForm)
+
+    def action_cancel(self) -> None:
+        self._ask(CancelForm)
+
+    def action_notes(self) -> None:
+        try:
+            from eim_tui.screens.notes import NotesScreen
+        except ImportError:
+            self.notify("The diagnosis notes screen is not in this build; use `eim note KEY --kind … --text …`.",
+                        title="Not available")
+            return
+        self.app.push_screen(NotesScreen(self.number))
+
+    def action_timeline(self) -> None:
+        from eim_tui.screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.number))
+
+    # --- running one use case -----------------------------------------------------------------------
+
+    def _now(self, done: str, call: Call) -> None:
+        """An action without a form: run it against the version on screen."""
+        if self.incident is not None:
+            self._run(done, call, self.incident.version, None)
+
+    def _ask(self, form_class: type[IncidentForm], prefill: dict[str, Any] | None = None, message: str = "") -> None:
+        """Open a form; on save, run its use case against the version shown when it opened."""
+        incident = self.incident
+        if incident is None:
+            return
+        form = form_class(incident, self.app.services.ref, self.app.user, prefill, message)
+
+        def saved(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                call: Call = lambda svc, actor, v: form.call(svc, actor, v, values)  # noqa: E731
+                self._run(form.DONE, call, incident.version, (form_class, values))
+
+        self.app.push_screen(form, saved)
+
+    @work(thread=True, group="detail-act", exit_on_error=False, description="change the incident")
+    def _run(self, done: str, call: Call, version: int, retry: Retry | None) -> None:
+        try:
+            incident = call(self.app.services, self.app.user, version)
+        except DomainError as exc:
+            self.post_message(ActionRefused(str(exc), isinstance(exc, ConflictError), retry))
+            return
+        except Exception as exc:  # the store failed: say so, keep the typed text
+            self.post_message(ActionRefused(f"could not save: {_one_line(exc)}", False, retry))
+            return
+        unchanged = incident.version == version  # the use case found nothing to change
+        self.post_message(ActionDone(f"{incident.key}: nothing changed" if unchanged else f"{incident.key} {done}"))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, title="Saved", markup=False)
+        self.load()
+
+    def on_action_refused(self, message: ActionRefused) -> None:
+        title = "Changed underneath — not saved" if message.conflict else "Refused"
+        self.notify(message.error, title=title, severity="error", timeout=8, markup=False)
+        if message.retry is not None:
+            form, values = message.retry
+            # Given back after the reload, so ctrl+s tries again against what is stored now.
+            self._retry = (form, values, f"Not saved: {message.error}. Your text is kept; ctrl+s tries again.")
+        self.load()
+
+    # --- rendering ----------------------------------------------------------------------------------
+
+    def _sla(self) -> Content:
         i = self.details.incident  # type: ignore[union-attr]
-        text = Text()
-        text.append("Summary\n", "bold underline")
-        text.append(i.description or "(no description)")
-        return text
+        return view.sla_panel(i, self.app.services.ref.policy(i.priority), self.app.clock.now(), palette(self))
 
-    def _sla_panel(self) -> Table:
+    def _draw(self) -> None:
         d = self.details
         assert d is not None
-        now = self.app.clock.now()
-        policy = self.app.services.ref.policy(d.incident.priority)
-        table = Table(title="SLA", title_justify="left", title_style="bold underline", show_edge=False, expand=True)
-        for column in ("clock", "state", "due", "left"):
-            table.add_column(column)
-        for reading in (sla.response_clock(d.incident, policy, now), sla.resolution_clock(d.incident, policy, now)):
-            if reading.stopped_at is not None:
-                left = f"stopped {show(reading.stopped_at.astimezone())}"
-            elif reading.remaining <= 0:
-                left = f"BREACHED {format_duration(-reading.remaining)}"
-            else:
-                left = format_countdown(reading.remaining)
-            style = {SlaState.BREACHED: "bold red", SlaState.WARNING: "bold yellow", SlaState.OK: "green"}.get(
-                reading.state, "dim"
-            )
-            table.add_row(reading.name, Text(reading.state.value.upper(), style),
-                          reading.due_at.astimezone().strftime("%Y-%m-%d %H:%M"), Text(left, style))
-        return table
-
-    def _fields(self) -> RichGroup:
-        i = self.details.incident  # type: ignore[union-attr]
-        groups = {
-            "People": [("group", i.assignment_group), ("assignee", i.assignee), ("reporter", i.reporter_name),
-                       ("contact", i.reporter_contact), ("department", i.reporter_department),
-                       ("logged by", i.created_by)],
-            "Classification": [("service", i.service), ("configuration item", i.configuration_item),
-                               ("category", f"{show(i.category)} / {show(i.subcategory)}"),
-                               ("impact × urgency", f"{i.impact} × {i.urgency} → Sev{i.priority}"),
-                               ("override", i.priority_override_reason), ("initial guess", i.initial_severity),
-                               ("source", i.source.label), ("confidential", i.confidential)],
-            "Times": [("detected", _local(i.detected_at)), ("reported", _local(i.reported_at)),
-                      ("acknowledged", _local(i.acknowledged_at)), ("resolved", _local(i.resolved_at)),
-                      ("closed", _local(i.closed_at))],
-            "Links": [("duplicate of", format_key(i.parent_number) if i.parent_number else ""),
-                      ("problem", i.problem_ref), ("change", i.change_ref)],
-        }
-        if i.hold_reason:
-            groups["Hold"] = [("reason", i.hold_reason.label), ("note", i.hold_note)]
-        if i.resolution_code or i.root_cause:
-            groups["Resolution"] = [("root cause", i.root_cause), ("code", i.resolution_code),
-                                    ("what was done", i.resolution_notes), ("tested", i.resolution_tested),
-                                    ("told users", i.resolution_communication)]
-        if i.closed_at and i.state.value == "closed":
-            groups["Closure"] = [("verified by", i.closure_verified_by), ("rating", i.feedback_rating),
-                                 ("comment", i.feedback_comment), ("lessons", i.lessons_learned)]
-        parts = []
-        for name, rows in groups.items():
-            table = Table(title=name, title_justify="left", title_style="bold underline", show_header=False,
-                          show_edge=False, box=None, expand=True)
-            table.add_column("field", style="dim", no_wrap=True, width=20)
-            table.add_column("value", overflow="fold")
-            for field, value in rows:
-                table.add_row(field, Text(show(value) if not isinstance(value, str) else (value or "—")))
-            parts.append(table)
-            parts.append(Text(""))
-        return RichGroup(*parts)
-
-    def _notes(self) -> Text:
-        d = self.details
-        assert d is not None
-        text = Text()
-        text.append(f"Diagnosis ({len(d.notes)})\n", "bold underline")
-        if not d.notes:
-            text.append("(no notes yet)\n", "dim")
-        for n in d.notes:
-            status = f" [{n.status.value}]" if n.status else ""
-            text.append(f"{n.position:>2}. {n.kind.label}{status} ", "bold")
-            text.append(n.text)
-            text.append(f"  — {n.author}, {n.created_at.astimezone():%H:%M}\n", "dim")
-        return text
-
-    def _timeline(self) -> Text:
-        d = self.details
-        assert d is not None
-        text = Text()
-        text.append(f"Timeline ({len(d.timeline)})\n", "bold underline")
-        for e in d.timeline:
-            text.append(f"{e.at.astimezone():%Y-%m-%d %H:%M:%S} ", "dim")
-            text.append(f"{e.actor:<12} ", "bold")
-            text.append(f"{e.summary}\n")
-        return text
+        p = palette(self)
+        self.query_one("#detail-title", Static).update(view.title(d.incident, p))
+        self.query_one("#detail-summary", Static).update(view.summary(d.incident, p))
+        self.query_one("#detail-sla", Static).update(self._sla())
+        self.query_one("#detail-fields", Static).update(view.field_groups(d.incident, p))
+        self.query_one("#detail-notes", Static).update(view.notes(d, p))
+        self.query_one("#detail-timeline", Static).update(view.recent_events(d, p))
 
 
-def _local(value) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if value else ""
-
-
-def _sev_style(priority: int) -> str:
-    return {1: "red", 2: "yellow", 3: "default", 4: "blue", 5: "dim"}[priority]
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

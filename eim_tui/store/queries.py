@@ -6,14 +6,17 @@ thanks to `ix_incident_queue`), then only the rows it draws.
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, false, func, literal_column, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
+from eim_tui.domain.access import CONFIDENTIAL_TITLE
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.model import OPEN_STATES, QueueRow, State
 from eim_tui.store.tables import ChainHeadRow, IncidentRow, TimelineRow
@@ -128,7 +131,25 @@ def view_condition(view: View, user: str, groups: Sequence[str], now: datetime) 
     return and_(IncidentRow.state == State.RESOLVED.value, IncidentRow.resolved_at >= now - RECENT_WINDOW)
 
 
-_KEY_WORD = re.compile(r"^(?:inc-)?0*(\d{1,9})$")
+class _IncidentKey(FunctionElement):
+    """An incident's key as `format_key` writes it, lowercased: 'inc-000123'."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_IncidentKey)
+def _incident_key_sql(element, compiler, **kw) -> str:
+    number = cast(IncidentRow.id, String)
+    digits = func.lpad(number, func.greatest(6, func.length(number)), "0")
+    return compiler.process(literal_column("'inc-'", String) + digits, **kw)
+
+
+@compiles(_IncidentKey, "sqlite")
+def _incident_key_sqlite(element, compiler, **kw) -> str:
+    number = cast(IncidentRow.id, String)
+    digits = func.substr(literal_column("'000000'", String) + number, -func.max(6, func.length(number)))
+    return compiler.process(literal_column("'inc-'", String) + digits, **kw)
 
 
 def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
@@ -140,12 +161,11 @@ def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
         terms.append(IncidentRow.priority >= f.sev_min)
     if f.sev_max < 5:
         terms.append(IncidentRow.priority <= f.sev_max)
-    for word in f.words:
-        pattern = f"%{_escape_like(word)}%"
-        options = [IncidentRow.title.ilike(pattern, escape="\\"), IncidentRow.service.ilike(pattern, escape="\\")]
-        if key := _KEY_WORD.match(word):
-            options.append(IncidentRow.id == int(key.group(1)))
-        terms.append(or_(*options))
+    if f.words:
+        # The same haystack as `matches`: key, title and service in one lowercased line, so a word
+        # can be part of a key ("inc-00001") and a quoted phrase can run from title into service.
+        haystack = func.lower(_IncidentKey() + " " + IncidentRow.title + " " + IncidentRow.service)
+        terms.extend(haystack.like(f"%{_escape_like(word)}%", escape="\\") for word in f.words)
     if f.services:
         terms.append(_lower_in(IncidentRow.service, f.services))
     if f.groups:
@@ -153,13 +173,35 @@ def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
     if f.categories:
         terms.append(_lower_in(IncidentRow.category, f.categories))
     if f.assignees:
-        options = [IncidentRow.assignee == "" if a == "none" else IncidentRow.assignee.ilike(a) for a in f.assignees]
+        options = [IncidentRow.assignee.ilike(_escape_like(a), escape="\\") for a in f.assignees]
+        if "none" in f.assignees:
+            options.append(IncidentRow.assignee == "")
         terms.append(or_(*options))
     if f.breached:
-        terms.append(IncidentRow.sla_due_at <= now)
+        # A running clock is breached once its due instant passed; a paused one (no sla_due_at) if
+        # the pause began at or after its due instant — the verdict `sla.current_clock` gives.
+        current_due = case(
+            (IncidentRow.sla_clock == "response", IncidentRow.response_due_at), else_=IncidentRow.resolution_due_at
+        )
+        paused_late = and_(IncidentRow.paused_since.is_not(None), current_due <= IncidentRow.paused_since)
+        terms.append(or_(IncidentRow.sla_due_at <= now, paused_late))
     if f.major:
         terms.append(IncidentRow.major == true())
     return and_(true(), *terms)
+
+
+def placeholder_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
+    """The filter applied to the placeholder of a confidential incident someone may not see.
+
+    The twin of `matches(f, access.redact_incident(i))`: free words find its key (and the word
+    "confidential") only, and the fields the placeholder blanks (service, group, assignee) hold
+    nothing, so no filter can reveal a confidential title or who works on it.
+    """
+    if f.services or f.groups or (f.assignees and "none" not in f.assignees):
+        return false()
+    visible = dataclasses.replace(f, words=(), services=(), groups=(), assignees=())
+    haystack = func.lower(_IncidentKey() + f" {CONFIDENTIAL_TITLE} ")
+    return and_(filter_condition(visible, now), *(haystack.like(f"%{_escape_like(w)}%", escape="\\") for w in f.words))
 
 
 def _lower_in(column, values: Iterable[str]) -> ColumnElement[bool]:
@@ -171,7 +213,8 @@ def _escape_like(text: str) -> str:
 
 
 def queue_statement(
-    view: View, f: Filter, user: str, groups: Sequence[str], now: datetime, sort: Sort = Sort.SLA
+    view: View, f: Filter, user: str, groups: Sequence[str], now: datetime, sort: Sort = Sort.SLA,
+    hide_confidential: bool = False,
 ) -> Select:
     if f.states is not None or f.include_closed:
         # An explicit state (or `all`) widens the view beyond open incidents.
@@ -180,7 +223,13 @@ def queue_statement(
             base = true()
     else:
         base = view_condition(view, user, groups, now)
-    stmt = select(IncidentRow.id).where(base, filter_condition(f, now))
+    condition = filter_condition(f, now)
+    if hide_confidential and not f.is_empty:
+        condition = or_(
+            and_(IncidentRow.confidential == false(), condition),
+            and_(IncidentRow.confidential == true(), placeholder_condition(f, now)),
+        )
+    stmt = select(IncidentRow.id).where(base, condition)
     if sort is Sort.NEWEST:
         return stmt.order_by(IncidentRow.id.desc())
     if sort is Sort.OLDEST:
@@ -197,9 +246,9 @@ def queue_statement(
 
 def queue_numbers(
     session: Session, view: View, f: Filter, user: str, groups: Sequence[str], now: datetime,
-    limit: int | None = None, sort: Sort = Sort.SLA,
+    limit: int | None = None, sort: Sort = Sort.SLA, hide_confidential: bool = False,
 ) -> list[int]:
-    stmt = queue_statement(view, f, user, groups, now, sort)
+    stmt = queue_statement(view, f, user, groups, now, sort, hide_confidential)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())

@@ -59,7 +59,7 @@ def derived_columns(incident: Incident, policies: Mapping[int, sla.SlaPolicy]) -
         if due is not None:
             policy = policies[incident.priority]
             target = policy.response if clock == "response" else policy.resolution
-            warn = sla.warning_at(due, target, policy.warning_fraction)
+            warn = sla.warning_at(due, target, policy.warning_fraction, policy.calendar)
     return {"is_open": incident.is_open, "sla_clock": clock, "sla_due_at": due, "sla_warn_at": warn}
 
 
@@ -82,6 +82,10 @@ def insert_incident(
     return incident.replace(number=number, version=1)
 
 
+# The derived queue columns depend on reference data (SLA policies) too, so they are always rewritten.
+_ALWAYS_WRITTEN = frozenset({"updated_at", "is_open", "sla_clock", "sla_due_at", "sla_warn_at"})
+
+
 def save_incident(
     session: Session,
     before: Incident,
@@ -91,6 +95,9 @@ def save_incident(
 ) -> Incident:
     """Write `after` over `before`, only if the stored version is still `before.version`."""
     values = incident_values(after.replace(updated_at=at), policies)
+    # Only what changed is written: an UPDATE of every column costs more to build than to run.
+    unchanged = incident_values(before, policies)
+    values = {k: v for k, v in values.items() if k in _ALWAYS_WRITTEN or unchanged.get(k) != v}
     values["version"] = before.version + 1
     result = session.execute(
         update(IncidentRow)
@@ -152,3 +159,18 @@ def next_note_position(session: Session, number: int) -> int:
         select(func.max(DiagnosisNoteRow.position)).where(DiagnosisNoteRow.incident_id == number)
     ).scalar()
     return (current or 0) + 1
+
+
+def iter_incidents(session: Session, batch: int = 1000):
+    """Every incident in key order, read in batches so a big store is never held in memory at once."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(IncidentRow).where(IncidentRow.id > last).order_by(IncidentRow.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            return
+        for row in rows:
+            yield incident_from_row(row)
+        last = rows[-1].id
+        session.expunge_all()

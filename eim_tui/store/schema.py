@@ -15,6 +15,7 @@ from eim_tui.store.tables import Base
 
 HEAD_REVISION = "0001"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_CREATE_LOCK = 0x45494D  # "EIM": the advisory lock that serialises creating a new store on PostgreSQL
 
 
 class SchemaError(Exception):
@@ -34,16 +35,26 @@ def ensure_schema(db: Database) -> str:
     if revision == HEAD_REVISION:
         return "current"
     if revision is None:
-        with db.write_engine.connect() as conn:
-            if inspect(conn).get_table_names():
+        # Several processes may open a new store at once (a team's TUIs, the ingest receiver): one
+        # creates it while the others wait for its lock (SQLite's write lock, taken as the
+        # transaction begins; a PostgreSQL advisory lock) and then find it made.
+        with db.write_engine.begin() as conn:
+            if db.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
+            found = inspect(conn)
+            if found.has_table("alembic_version"):
+                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            elif found.get_table_names():
                 raise SchemaError(
                     "the database holds tables that are not an eim store; point --db at an empty database"
                 )
-        with db.write_engine.begin() as conn:
-            Base.metadata.create_all(conn)
-            conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
-            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
-        return "created"
+            else:
+                Base.metadata.create_all(conn)
+                conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
+                return "created"
+        if revision == HEAD_REVISION:
+            return "current"
     upgrade(db)
     return "upgraded"
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,11 @@ def lock_head(session: Session) -> ChainHeadRow:
     is already held since the transaction began IMMEDIATE)."""
     head = session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
-        session.execute(insert(ChainHeadRow).values(id=1, seq=0, hash=GENESIS))
+        # The first writers of a new store may race to create the head: the loser's insert waits
+        # for the winner's commit and then does nothing, instead of failing on the primary key.
+        dialect = session.get_bind().dialect.name
+        insert_head = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ChainHeadRow)
+        session.execute(insert_head.values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
         head = session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()).scalar_one()
     return head
 
@@ -158,3 +163,28 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
     if head is not None and (head.seq != last_seq or head.hash != prev):
         return ChainReport(False, count, last_seq + 1, f"the chain head says {head.seq} events but {last_seq} were found (events deleted at the end)")
     return ChainReport(True, count)
+
+
+def verify_incident(session: Session, number: int) -> ChainReport:
+    """Check one incident's links without walking the whole store: each of its events hashes to what
+    it says, and its `prev_hash` is the hash of the event just before it in the global chain."""
+    rows = session.execute(
+        select(TimelineRow).where(TimelineRow.incident_id == number).order_by(TimelineRow.seq)
+    ).scalars().all()
+    wanted = sorted({row.seq - 1 for row in rows if row.seq > 1})
+    before: dict[int, str] = {0: GENESIS}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found = session.execute(select(TimelineRow.seq, TimelineRow.hash).where(TimelineRow.seq.in_(chunk)))
+        before.update({seq: digest for seq, digest in found})
+    for count, row in enumerate(rows):
+        where = f"seq {row.seq} ({format_key(row.incident_id)}, {row.kind})"
+        previous = before.get(row.seq - 1)
+        if previous is None:
+            return ChainReport(False, count, row.seq - 1, f"event {row.seq - 1} before {where} is missing")
+        if row.prev_hash != previous:
+            return ChainReport(False, count, row.seq, f"{where} does not link to the event before it")
+        digest = event_hash(row.seq, row.incident_id, row.at, row.actor, row.kind, row.summary, row.data, row.prev_hash)
+        if digest != row.hash:
+            return ChainReport(False, count, row.seq, f"{where} was altered after it was written")
+    return ChainReport(True, len(rows))

@@ -27,6 +27,7 @@ UNASSIGNED = "—"
 NO_CLOCK = "—"
 MARK = "●"
 MAJOR = "★"
+ALERTS_CLEAR = "✓"  # after the state: all the incident's monitoring alerts have resolved
 
 # Component class names (`queue-table--<name>`) the widget styles lines and cells with.
 STYLE_NAMES = (
@@ -80,6 +81,7 @@ _LABELS = {
     "mark": "", "key": "Key", "sev": "Sev", "state": "State", "title": "Title",
     "service": "Service", "owner": "Group/Assignee", "sla": "SLA", "age": "Age",
 }  # fmt: skip
+_SHORT_LABELS = {"owner": "Owner"}  # where the full label would be cut
 
 
 @lru_cache(maxsize=32)
@@ -108,7 +110,10 @@ def layout_for(width: int) -> Layout:
     x = 0
     for name in _ORDER:
         if name in widths:
-            columns.append(Column(name, _LABELS[name], x, widths[name], right=name == "age"))
+            label = _LABELS[name]
+            if cell_len(label) > widths[name]:
+                label = _SHORT_LABELS.get(name, label)
+            columns.append(Column(name, label, x, widths[name], right=name == "age"))
             x += widths[name] + 1
     return Layout(width, tuple(columns))
 
@@ -131,11 +136,26 @@ def severity_text(row: QueueRow) -> str:
 
 
 def state_text(row: QueueRow) -> str:
-    return STATE_LABELS.get(row.state, row.state.label)
+    label = STATE_LABELS.get(row.state, row.state.label)
+    # Monitoring says every alert of this open incident has resolved: a person should verify it.
+    return f"{label} {ALERTS_CLEAR}" if row.alerts_resolved and row.state.is_open else label
 
 
 def owner_text(row: QueueRow) -> str:
     return f"{row.assignment_group or UNASSIGNED}/{row.assignee or UNASSIGNED}"
+
+
+def owner_cell(row: QueueRow, width: int) -> str:
+    """Group/assignee in `width` cells: when it does not fit, the group is cut, not the person
+    (`network-…/dmitri`), since who holds an incident matters most on a narrow terminal."""
+    text = owner_text(row)
+    if cell_len(text) <= width:
+        return text
+    who = f"/{row.assignee or UNASSIGNED}"
+    room = width - cell_len(who)
+    if room >= 4:
+        return fit(row.assignment_group or UNASSIGNED, room) + who
+    return row.assignee or text
 
 
 def sla_cell(row: QueueRow, now: datetime, width: int) -> tuple[str, str]:
@@ -185,8 +205,7 @@ Cells = dict[str, tuple[str, str | None]]
 """Column name → (text, style name or None) for one line; missing columns draw blank."""
 
 
-def row_cells(row: QueueRow, now: datetime, sla_width: int) -> Cells:
-    sla_text, sla_style = sla_cell(row, now, sla_width)
+def row_cells(row: QueueRow, now: datetime, sla_width: int, owner_width: int | None = None) -> Cells:
     emphasis = "major" if row.major else None
     return {
         "key": (row.key, emphasis),
@@ -194,10 +213,25 @@ def row_cells(row: QueueRow, now: datetime, sla_width: int) -> Cells:
         "state": (state_text(row), None),
         "title": (row.title, emphasis),
         "service": (row.service, None),
-        "owner": (owner_text(row), None),
-        "sla": (sla_text, sla_style),
-        "age": (age_text(row, now), None),
+        "owner": (owner_text(row) if owner_width is None else owner_cell(row, owner_width), None),
+        **timed_cells(row, now, sla_width),
     }
+
+
+TIMED = ("sla", "age")
+"""The columns that change as time passes (the last ones): a countdown tick redraws only these."""
+
+
+def timed_cells(row: QueueRow, now: datetime, sla_width: int) -> Cells:
+    return {"sla": sla_cell(row, now, sla_width), "age": (age_text(row, now), None)}
+
+
+@lru_cache(maxsize=32)
+def split_layout(layout: Layout) -> tuple[Layout, Layout]:
+    """The columns that stay as they are, and the timed ones after them."""
+    static = tuple(c for c in layout.columns if c.name not in TIMED)
+    timed = tuple(c for c in layout.columns if c.name in TIMED)
+    return Layout(layout.width, static), Layout(layout.width, timed)
 
 
 def placeholder_cells(number: int) -> Cells:

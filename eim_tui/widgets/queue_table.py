@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -30,6 +31,8 @@ from eim_tui.widgets.queue_columns import (
     line_segments,
     placeholder_cells,
     row_cells,
+    split_layout,
+    timed_cells,
 )
 
 # Rows kept beyond this are dropped oldest-first (those near the viewport are kept).
@@ -155,6 +158,10 @@ class QueueTable(ScrollView, can_focus=True):
         self._highlighted: int | None = None
         self._now = now
         self._styles: dict[str, Style] | None = None
+        self._styles_key = 0
+        self._style_sources: tuple[object, ...] = ()
+        # (number, marked, under the cursor) → (row, styles key, layout, segments before the timed cells)
+        self._lines: dict[tuple[int, bool, bool], tuple[QueueRow, int, Layout, list[Segment]]] = {}
         self.marked: set[int] = set()
         """Incidents marked for a bulk action; only numbers of the current view."""
         self.virtual_size = Size(0, len(self._numbers) + 1)
@@ -260,6 +267,13 @@ class QueueTable(ScrollView, can_focus=True):
 
     # -- keys and mouse --------------------------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Every column fits the width, so the sideways scrolling keys ScrollView brings do nothing:
+        # keep them out of the footer, the help and the palette.
+        if action in ("scroll_left", "scroll_right", "page_left", "page_right"):
+            return False
+        return True
+
     def action_cursor_up(self) -> None:
         self.cursor_index -= 1
 
@@ -356,24 +370,39 @@ class QueueTable(ScrollView, can_focus=True):
                 self.refresh_line(index + 1)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = None  # theme, focus and pseudo-classes may have changed since last frame
+        self._check_styles()  # theme, focus and pseudo-classes may have changed since the last frame
         return super().render_lines(crop)
+
+    def _check_styles(self) -> None:
+        # What the component styles depend on: the theme, focus (the cursor's colours) and the
+        # line's own style; a CSS change resets them through `notify_style_update`. Textual forgets
+        # its component styles on every repaint, so they are looked up only when one of these moves.
+        sources = (self.rich_style, self.app.theme, self.has_focus)
+        if self._styles is not None and sources == self._style_sources:
+            return
+        get = self.get_component_rich_style
+        # Cell styles lay a colour over the line's background (marked, cursor), so they keep
+        # the full style's colour (translucent ones like $text-muted come out blended) and
+        # the partial style's attributes, but no background.
+        styles = {
+            name: Style.from_color(get(f"queue-table--{name}").color)
+            + get(f"queue-table--{name}", partial=True).without_color
+            for name in STYLE_NAMES
+        }
+        styles["cursor"] = get("queue-table--cursor")
+        styles["marked"] = get("queue-table--marked")
+        styles["base"] = self.rich_style
+        self._styles, self._style_sources = styles, sources
+        self._styles_key += 1  # cached lines drawn with the old styles are stale
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_sources = ()  # the CSS changed: derive the styles again on the next frame
 
     def _style(self, name: str) -> Style:
         if self._styles is None:
-            get = self.get_component_rich_style
-            # Cell styles lay a colour over the line's background (marked, cursor), so they keep
-            # the full style's colour (translucent ones like $text-muted come out blended) and
-            # the partial style's attributes, but no background.
-            styles = {
-                name: Style.from_color(get(f"queue-table--{name}").color)
-                + get(f"queue-table--{name}", partial=True).without_color
-                for name in STYLE_NAMES
-            }
-            styles["cursor"] = get("queue-table--cursor")
-            styles["marked"] = get("queue-table--marked")
-            styles["base"] = self.rich_style
-            self._styles = styles
+            self._check_styles()
+        assert self._styles is not None
         return self._styles[name]
 
     def render_line(self, y: int) -> Strip:
@@ -393,17 +422,28 @@ class QueueTable(ScrollView, can_focus=True):
         if cursor:
             line_style += cursor
         row = self._rows.get(number)
+        marked = number in self.marked
         if row is None:
             if number not in self._requested:
                 self._schedule_request()
-            cells = placeholder_cells(number)
-        else:
-            sla = layout.get("sla")
-            cells = row_cells(row, self._now, sla.width if sla else 14)
-        segments = line_segments(
-            layout, cells, number in self.marked, line_style, cursor, self._style
-        )
-        return Strip(segments).adjust_cell_length(layout.width, line_style)
+            segments = line_segments(layout, placeholder_cells(number), marked, line_style, cursor, self._style)
+            return Strip(segments).adjust_cell_length(layout.width, line_style)
+        # Only the timed cells (SLA, age) change from one second to the next: the rest of the
+        # line is kept until its row, its look or the width changes.
+        static, timed = split_layout(layout)
+        sla = layout.get("sla")
+        key = (number, marked, cursor is not None)
+        cached = self._lines.get(key)
+        if cached is None or cached[0] is not row or cached[1] != self._styles_key or cached[2] is not layout:
+            owner = layout.get("owner")
+            cells = row_cells(row, self._now, sla.width if sla else 14, owner.width if owner else None)
+            if len(self._lines) > 4 * self._page + 16:
+                self._lines.clear()
+            cached = self._lines[key] = (row, self._styles_key, layout,
+                                         line_segments(static, cells, marked, line_style, cursor, self._style))
+        suffix = line_segments(timed, timed_cells(row, self._now, sla.width if sla else 14), marked, line_style,
+                               cursor, self._style)
+        return Strip(cached[3] + suffix).adjust_cell_length(layout.width, line_style)
 
     # -- asking for rows -------------------------------------------------------------------------
 

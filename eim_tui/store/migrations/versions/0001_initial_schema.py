@@ -127,12 +127,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index('ix_incident_acknowledged', ['acknowledged_at', 'priority', 'reported_at'], unique=False)
         batch_op.create_index('ix_incident_assignee', ['assignee', 'is_open'], unique=False)
         batch_op.create_index('ix_incident_group', ['assignment_group', 'is_open'], unique=False)
+        batch_op.create_index('ix_incident_open_ack', ['is_open', 'acknowledged_at', 'priority'], unique=False)
         batch_op.create_index('ix_incident_open_due', ['is_open', 'sla_due_at'], unique=False)
+        batch_op.create_index('ix_incident_open_group', ['is_open', 'assignment_group', 'priority', 'sla_due_at'], unique=False)
+        batch_op.create_index('ix_incident_open_major', ['is_open', 'major', 'priority', 'id'], unique=False)
+        batch_op.create_index('ix_incident_open_resolution', ['is_open', 'priority', 'acknowledged_at', 'resolution_due_at'], unique=False)
         batch_op.create_index('ix_incident_open_warn', ['is_open', 'sla_warn_at'], unique=False)
-        batch_op.create_index('ix_incident_queue', ['is_open', 'priority', 'sla_due_at', 'id'], unique=False)
+        batch_op.create_index('ix_incident_queue', ['is_open', 'priority', 'sla_due_at', 'id', 'confidential', 'title', 'service'], unique=False)
         batch_op.create_index('ix_incident_reported', ['reported_at'], unique=False)
+        batch_op.create_index('ix_incident_resolved', ['resolved_at', 'priority', 'reported_at', 'sla_paused_seconds'], unique=False)
         batch_op.create_index('ix_incident_state', ['state', 'resolved_at'], unique=False)
 
     op.create_table('problem',
@@ -272,12 +278,18 @@ def downgrade() -> None:
     op.drop_table('problem')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.drop_index('ix_incident_state')
+        batch_op.drop_index('ix_incident_resolved')
         batch_op.drop_index('ix_incident_reported')
         batch_op.drop_index('ix_incident_queue')
         batch_op.drop_index('ix_incident_open_warn')
+        batch_op.drop_index('ix_incident_open_resolution')
+        batch_op.drop_index('ix_incident_open_major')
+        batch_op.drop_index('ix_incident_open_group')
         batch_op.drop_index('ix_incident_open_due')
+        batch_op.drop_index('ix_incident_open_ack')
         batch_op.drop_index('ix_incident_group')
         batch_op.drop_index('ix_incident_assignee')
+        batch_op.drop_index('ix_incident_acknowledged')
 
     op.drop_table('incident')
     with op.batch_alter_table('inbound_payload', schema=None) as batch_op:

@@ -1,0 +1,261 @@
+"""Webhook bodies → `Alert`s: Alertmanager (payload version 4), PagerDuty Events v2, generic JSON.
+
+Pure functions, no I/O. Each raises `PayloadError` with the HTTP status to answer and a one-line
+reason that names the field at fault, so a sender's mistake is easy to find in its logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from eim_tui.domain.alerts import Alert, AlertStatus, parse_time
+
+MAX_TEXT = 10_000  # longer descriptions are cut, so one alert cannot bloat every timeline read
+
+
+class PayloadError(Exception):
+    """A request the receiver refuses: `status` is the HTTP status, the message one line."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _shape(message: str) -> PayloadError:
+    return PayloadError(422, message)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(400, f"the body is not UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise PayloadError(400, "the body is empty; send a JSON object")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(400, f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _shape(f"{where} must be a JSON object, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _text(obj: dict[str, Any], key: str, where: str, required: bool = False, default: str = "") -> str:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise _shape(f"{where}.{key} is missing")
+        return default
+    if not isinstance(value, str):
+        raise _shape(f"{where}.{key} must be a string, not {_kind(value)}")
+    if required and not value.strip():
+        raise _shape(f"{where}.{key} is empty")
+    return _clean(value)
+
+
+def _clean(text: str) -> str:
+    """Cut to size, without NUL (PostgreSQL text cannot hold it; no sender means one)."""
+    return text[:MAX_TEXT].replace("\x00", "")
+
+
+def _strings(obj: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    """A map of strings (labels, annotations); numbers and booleans are written as text."""
+    value = obj.get(key)
+    if value is None:
+        return {}
+    table = _object(value, f"{where}.{key}")
+    out = {}
+    for k, v in table.items():
+        if isinstance(v, (dict, list)):
+            raise _shape(f"{where}.{key}.{k} must be a string, not {_kind(v)}")
+        out[_clean(str(k))] = _clean("" if v is None else v if isinstance(v, str) else json.dumps(v))
+    return out
+
+
+def _time(obj: dict[str, Any], key: str, where: str):
+    raw = _text(obj, key, where)
+    if not raw:
+        return None
+    try:
+        return parse_time(raw)
+    except ValueError as exc:
+        raise _shape(f"{where}.{key}: {exc}") from None
+
+
+def _derived_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+# --- Prometheus Alertmanager -------------------------------------------------------------------
+
+
+def alertmanager(data: Any) -> list[Alert]:
+    """An Alertmanager webhook (version 4): one alert per entry of `alerts`, deduplicated by
+    fingerprint. The group key ties alerts sent together."""
+    body = _object(data, "the body")
+    version = body.get("version")
+    if version is None:
+        raise _shape("version is missing; is this an Alertmanager webhook (version \"4\")?")
+    if str(version) != "4":
+        raise _shape(f"payload version {version!r} is not supported; Alertmanager sends \"4\"")
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise _shape("alerts is missing or not a list" if alerts is None else f"alerts must be a list, not {_kind(alerts)}")
+    group_key = _text(body, "groupKey", "the body")
+    receiver = _text(body, "receiver", "the body")
+    common = _strings(body, "commonAnnotations", "the body")
+    out = []
+    for index, raw in enumerate(alerts):
+        where = f"alerts[{index}]"
+        entry = _object(raw, where)
+        status = _text(entry, "status", where, required=True)
+        if status not in ("firing", "resolved"):
+            raise _shape(f"{where}.status must be firing or resolved, not {status!r}")
+        labels = _strings(entry, "labels", where)
+        if not labels:
+            raise _shape(f"{where}.labels is missing or empty")
+        annotations = {**common, **_strings(entry, "annotations", where)}
+        name = labels.get("alertname") or "alert"
+        summary = annotations.get("summary") or annotations.get("message") or ""
+        out.append(Alert(
+            source="alertmanager",
+            dedup_key=_text(entry, "fingerprint", where, required=True),
+            status=AlertStatus(status),
+            name=name,
+            summary=summary,
+            description=annotations.get("description", ""),
+            severity=labels.get("severity", "").lower(),
+            labels=labels,
+            annotations=annotations,
+            starts_at=_time(entry, "startsAt", where),
+            ends_at=_time(entry, "endsAt", where) if status == "resolved" else None,
+            group_key=group_key,
+            url=_text(entry, "generatorURL", where),
+            sender=f"alertmanager:{receiver}" if receiver else "alertmanager",
+        ))
+    return out
+
+
+# --- PagerDuty Events API v2 -------------------------------------------------------------------
+
+PAGERDUTY_SEVERITIES = ("critical", "error", "warning", "info")
+
+
+def pagerduty(data: Any) -> list[Alert]:
+    """A PagerDuty Events v2 event: trigger, acknowledge or resolve, deduplicated by `dedup_key`.
+
+    A trigger without a key gets one derived from its routing key, source and summary, so the
+    same trigger sent twice is one alert (PagerDuty would make up a random one)."""
+    body = _object(data, "the body")
+    action = _text(body, "event_action", "the body", required=True)
+    if action not in ("trigger", "acknowledge", "resolve"):
+        raise _shape(f"event_action must be trigger, acknowledge or resolve, not {action!r}")
+    routing_key = _text(body, "routing_key", "the body")
+    key = _text(body, "dedup_key", "the body").strip()
+    url = _text(body, "client_url", "the body")
+    if action != "trigger":
+        if not key:
+            raise _shape(f"dedup_key is missing; an {action} event names the alert it {action}s")
+        status = AlertStatus.ACKNOWLEDGED if action == "acknowledge" else AlertStatus.RESOLVED
+        return [Alert("pagerduty", key[:200], status, name=key[:200], url=url, sender="pagerduty")]
+    payload = _object(body.get("payload"), "payload") if body.get("payload") is not None else None
+    if payload is None:
+        raise _shape("payload is missing; a trigger needs payload.summary, payload.source and payload.severity")
+    summary = _text(payload, "summary", "payload", required=True)
+    source = _text(payload, "source", "payload", required=True)
+    severity = _text(payload, "severity", "payload", required=True).lower()
+    if severity not in PAGERDUTY_SEVERITIES:
+        raise _shape(f"payload.severity must be one of {', '.join(PAGERDUTY_SEVERITIES)}, not {severity!r}")
+    labels = {"source": source, "severity": severity}
+    for name in ("component", "group", "class"):
+        if value := _text(payload, name, "payload"):
+            labels[name] = value
+    details = payload.get("custom_details")
+    annotations = _strings(payload, "custom_details", "payload") if isinstance(details, dict) else {}
+    if details is not None and not isinstance(details, dict):
+        annotations = {"details": details if isinstance(details, str) else json.dumps(details)[:MAX_TEXT]}
+    key = key or _derived_key(routing_key, source, summary)
+    return [Alert(
+        source="pagerduty",
+        dedup_key=key[:200],
+        status=AlertStatus.FIRING,
+        name=summary[:300],
+        summary=summary,
+        description=annotations.get("description", "") or annotations.get("details", ""),
+        severity=severity,
+        labels=labels,
+        annotations=annotations,
+        starts_at=_time(payload, "timestamp", "payload"),
+        url=url,
+        sender=_text(body, "client", "the body")[:100] or "pagerduty",
+    )]
+
+
+# --- the generic event (docs/ingest.md) ---------------------------------------------------------
+
+GENERIC_OVERRIDES = ("service", "configuration_item", "category", "subcategory", "assignment_group")
+
+
+def generic(data: Any) -> list[Alert]:
+    """eim's own event shape for scripts and tools without a webhook format of their own."""
+    body = _object(data, "the body")
+    title = _text(body, "title", "the body", required=True)
+    status = _text(body, "status", "the body", default="firing")
+    if status not in ("firing", "resolved"):
+        raise _shape(f"status must be firing or resolved, not {status!r}")
+    sender = _text(body, "sender", "the body")[:100]
+    key = _text(body, "dedup_key", "the body").strip() or _derived_key(sender, title)
+    # The sender's own title and fields win over the routing rule's.
+    overrides: dict[str, Any] = {"title": title.strip()[:300]}
+    overrides.update({k: v for k in GENERIC_OVERRIDES if (v := _text(body, k, "the body").strip())})
+    for level in ("impact", "urgency"):
+        if (value := body.get(level)) is not None:
+            if isinstance(value, bool) or value not in (1, 2, 3):
+                raise _shape(f"{level} must be 1 (high), 2 (medium) or 3 (low), not {value!r}")
+            overrides[level] = value
+    reporter = body.get("reporter")
+    if reporter is not None:
+        person = _object(reporter, "reporter")
+        for part in ("name", "contact", "department"):
+            if value := _text(person, part, "reporter").strip():
+                overrides[f"reporter_{part}"] = value[:200]
+    return [Alert(
+        source="generic",
+        dedup_key=key[:200],
+        status=AlertStatus(status),
+        name=title[:300],
+        summary=title,
+        description=_text(body, "description", "the body"),
+        severity=_text(body, "severity", "the body").lower(),
+        labels=_strings(body, "labels", "the body"),
+        starts_at=_time(body, "started_at", "the body"),
+        ends_at=_time(body, "ended_at", "the body") if status == "resolved" else None,
+        url=_text(body, "url", "the body"),
+        sender=sender or "events",
+        overrides=overrides,
+    )]
+
+
+ADAPTERS: dict[str, Callable[[Any], list[Alert]]] = {
+    "alertmanager": alertmanager,
+    "pagerduty": pagerduty,
+    "generic": generic,
+}
+
+
+def parse(source: str, body: bytes) -> list[Alert]:
+    """The alerts in a stored body of `source`; PayloadError if it is not one."""
+    return ADAPTERS[source](decode_json(body))

@@ -1,0 +1,48 @@
+"""The comparison for `datatable_first_paint_s`: Textual's stock DataTable holding every incident.
+
+    python -m tests.bench.datatable_app --db sqlite:///…/demo.db
+
+Reads the same store as the queue, in the queue's columns and order, and loads every row into a
+`DataTable` before its first frame — the way a table without virtualisation has to.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from eim_tui.bootstrap import open_services
+from eim_tui.domain.filters import Filter
+from eim_tui.store.queries import View
+from eim_tui.widgets.queue_columns import age_text, owner_text, severity_text, sla_cell, state_text
+
+
+class DataTableQueue(App[None]):
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row")
+
+    def on_mount(self) -> None:
+        svc = open_services(self.url)
+        now = svc.clock.now()
+        # Every incident (open or not), ordered as the queue orders them.
+        numbers = svc.queue(View.OPEN, Filter(include_closed=True), "alice", [])
+        rows = {row.number: row for row in svc.rows(numbers)}
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Sev", "State", "Title", "Service", "Group/Assignee", "SLA", "Age")
+        table.add_rows(
+            (row.key, severity_text(row), state_text(row), row.title, row.service, owner_text(row),
+             sla_cell(row, now, 14)[0], age_text(row, now))
+            for row in (rows[n] for n in numbers)
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    DataTableQueue(parser.parse_args().db).run()

@@ -1,0 +1,1 @@
+"""Tests of the `eim` command line, run as a real process."""

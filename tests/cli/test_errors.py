@@ -1,0 +1,70 @@
+"""Bad input: status 2 and exactly one line on stderr starting `eim: `, never a traceback."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from eim_tui.store import Database
+
+BAD_INPUT = {
+    "no title": (["new", "--impact", "1", "--urgency", "1"], "--title"),
+    "impact 7": (["new", "--title", "x", "--impact", "7", "--urgency", "1"], "impact"),
+    "unknown category": (["new", "--title", "x", "--impact", "1", "--urgency", "1", "--category", "plumbing"],
+                         "unknown category 'plumbing'"),
+    "unknown service": (["new", "--title", "x", "--impact", "1", "--urgency", "1", "--service", "nope"],
+                        "unknown service 'nope'"),
+    "bad filter": (["list", "--filter", "sev<=9"], "severity must be a number 1–5"),
+    "unknown filter field": (["list", "--filter", "colour:red"], "unknown field 'colour'"),
+    "unknown view": (["list", "--view", "everything"], "invalid choice"),
+    "not a key": (["show", "NOPE"], "'NOPE' is not an incident key"),
+    "no such incident": (["show", "INC-999999"], "no incident INC-999999"),
+    "close an open incident": (["close", "INC-000001"], "cannot close an incident that is new"),
+    "hold without a reason": (["hold", "INC-000001"], "--reason"),
+    "unknown hold reason": (["hold", "INC-000001", "--reason", "lunch"], "unknown hold reason 'lunch'"),
+    "unknown command": (["frobnicate"], "invalid choice"),
+    "nonsense database": (["--db", "nonsense://x", "list"], "unsupported database 'nonsense'"),
+    "unreachable PostgreSQL": (["--db", "postgresql+psycopg://postgres@127.0.0.1:1/eim", "list"],
+                               "cannot use the database"),
+    "no such PostgreSQL database": (["--db", "postgresql+psycopg://postgres@127.0.0.1:5432/eim_no_such_db", "list"],
+                                    "does not exist"),
+    "a directory for a file": (["--db", "sqlite:////", "list"], "cannot use the database"),
+    "in-memory SQLite": (["--db", "sqlite://", "list"], "in-memory"),
+}
+
+
+def test_bad_input_gives_one_line_and_status_2(eim) -> None:
+    eim.new()
+    # The cases are independent: run them side by side (each is a whole Python process).
+    with ThreadPoolExecutor(4) as pool:
+        results = dict(zip(BAD_INPUT, pool.map(lambda case: eim(*case[0], ok=False), BAD_INPUT.values())))
+    wrong = {}
+    for name, result in results.items():
+        expected = BAD_INPUT[name][1]
+        lines = result.err.splitlines()
+        if (result.status != 2 or len(lines) != 1 or not lines[0].startswith("eim: ")
+                or expected not in lines[0] or "Traceback" in result.err or result.out):
+            wrong[name] = str(result)
+    assert wrong == {}
+    # Nothing was written by any of them.
+    assert [r["key"] for r in eim("list", "--json", "--filter", "all").json] == ["INC-000001"]
+    assert eim("audit", "verify").out.startswith("timeline intact: 1 events")
+
+
+def test_a_database_that_is_not_an_eim_store_is_refused(eim, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/other.db"
+    db = Database(url)
+    with db.write() as session:
+        session.execute(text("CREATE TABLE payroll (id INTEGER PRIMARY KEY)"))
+    db.dispose()
+    result = eim("list", db=url, ok=False)
+    assert result.status == 2 and result.err.startswith("eim: the database holds tables that are not an eim store")
+    assert result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list", "--help"], ["assign", "--help"]])
+def test_help_exits_0(eim, args) -> None:
+    result = eim(*args)
+    assert "usage: eim" in result.out and result.err == ""

@@ -1,0 +1,62 @@
+"""Shared by the snapshot tests: local time is UTC, and an app factory on a fixed clock.
+
+Pictures must be the same on every machine: the clock is fixed (2026-11-26 09:00 UTC), local
+times are drawn in UTC, and data comes from the seeded demo or the use cases.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from eim_tui.domain.clock import FixedClock
+
+SNAPSHOT_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time() -> Iterator[None]:
+    """Every snapshot test draws local times in UTC (headers, "today", due times)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.fixture
+def snapshot_clock() -> FixedClock:
+    return FixedClock(SNAPSHOT_NOW)
+
+
+@pytest.fixture
+def fixed_clock_app(tmp_path, snapshot_clock) -> Iterator[Callable[..., object]]:
+    """`fixed_clock_app(demo=60, user="alice")` → an EimApp on a fresh SQLite store in tmp_path,
+    filled with the seeded demo (seed 7), on the fixed clock; timers that never fire on their
+    own (the screens paint their clock and countdowns when mounted), and no SLA scheduler."""
+    from eim_tui.app import EimApp
+    from eim_tui.bootstrap import open_services
+    from eim_tui.demo import generate
+    from eim_tui.settings import Settings
+
+    opened = []
+
+    def make(demo: int = 60, user: str = "alice", settings: Settings | None = None) -> EimApp:
+        svc = open_services(f"sqlite:///{tmp_path}/snap-{len(opened)}.db", snapshot_clock)
+        opened.append(svc)
+        if demo:
+            generate(svc, incidents=demo, seed=7)
+        return EimApp(svc, user=user, settings=settings or Settings(), poll_interval=3600.0,
+                      tick_interval=3600.0, sla_scheduler=False)
+
+    yield make
+    for svc in opened:
+        svc.db.dispose()

@@ -5,6 +5,7 @@ typed, saved as it is typed, offered back after a crash.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -163,6 +164,9 @@ class NotesScreen(Screen[None]):
         content = draft.content
         kind = _kind(content.get("kind"))
         note = self._note(content.get("note_id"))
+        if note is not None and content.get("version"):
+            # Saved over the version the edit began from: if someone changed it since, ctrl+s says so.
+            note = dataclasses.replace(note, version=content["version"])
         what = f"your edit of {heading(note, self._notes()).lower()} #{note.position}" if note else \
             f"the {KIND_TITLES[kind].lower()} you were typing"
         when = draft.saved_at.astimezone().strftime("%H:%M")
@@ -185,8 +189,9 @@ class NotesScreen(Screen[None]):
         if self.editing is None:
             return None
         text, result = self.query_one(NoteEditor).typed
-        return {"kind": self.editing.kind.value, "note_id": self.editing.note.id if self.editing.note else None,
-                "text": text, "result": result}
+        note = self.editing.note
+        return {"kind": self.editing.kind.value, "note_id": note.id if note else None,
+                "version": note.version if note else None, "text": text, "result": result}
 
     # --- the editor ------------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ class QueueScreen(Screen[None]):
         super().__init__()
         self._marker = -1
         self._generation = 0
+        self._loading = False
+        self._pending: set[int] = set()
         self._head_painted = threading.Event()
         self._allowed: tuple[bool | None, ...] = ()
         self._groups: list[str] | None = None
@@ -110,6 +112,7 @@ class QueueScreen(Screen[None]):
     # --- loading -------------------------------------------------------------------------------
 
     def reload(self, changed: Iterable[int] = ()) -> None:
+        self._loading = True
         self._generation += 1
         first = self._marker < 0  # nothing shown yet
         self._load(self.view, self.filter, self.sort, self._generation, frozenset(changed), first)
@@ -146,6 +149,13 @@ class QueueScreen(Screen[None]):
             return  # a newer load is under way
         table = self.query_one(QueueTable)
         self._marker = max(self._marker, message.marker)
+        if message.complete:
+            self._loading = False
+            if self._pending:
+                # Changes that came in while this load ran: load once more, rather than restart the
+                # load on every change and show nothing while changes keep coming.
+                pending, self._pending = self._pending, set()
+                self.call_later(self.reload, pending)
         table.set_numbers(message.numbers)
         table.update_rows(message.rows)
         self._update_title(len(message.numbers) if message.complete else None)
@@ -169,6 +179,8 @@ class QueueScreen(Screen[None]):
         self.query_one(QueueTable).update_rows(message.rows)
 
     def on_store_failed(self, message: StoreFailed) -> None:
+        if message.what == "load the queue":
+            self._loading = False  # the next poll may try again
         self._status(f"could not {message.what}: {message.error}", error=True)
 
     # --- live: countdowns and other people's changes --------------------------------------------
@@ -196,6 +208,9 @@ class QueueScreen(Screen[None]):
 
     def _on_changes(self, marker: int, changed: set[int]) -> None:
         self._marker = max(self._marker, marker)
+        if self._loading:
+            self._pending |= changed
+            return
         self.reload(changed)
 
     # --- actions -------------------------------------------------------------------------------

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -23,17 +21,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from eim_tui.domain.model import QueueRow
-from eim_tui.widgets.queue_columns import (
-    STYLE_NAMES,
-    Layout,
-    header_segments,
-    layout_for,
-    line_segments,
-    placeholder_cells,
-    row_cells,
-    split_layout,
-    timed_cells,
-)
+from eim_tui.widgets.queue_columns import STYLE_NAMES, Layout, layout_for
+from eim_tui.widgets.queue_lines import QueueLines
 
 # Rows kept beyond this are dropped oldest-first (those near the viewport are kept).
 CACHE_LIMIT = 20_000
@@ -157,11 +146,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._request_scheduled = False
         self._highlighted: int | None = None
         self._now = now
-        self._styles: dict[str, Style] | None = None
-        self._styles_key = 0
-        self._style_sources: tuple[object, ...] = ()
-        # (number, marked, under the cursor) → (row, styles key, layout, segments before the timed cells)
-        self._lines: dict[tuple[int, bool, bool], tuple[QueueRow, int, Layout, list[Segment]]] = {}
+        self._draw = QueueLines()
         self.marked: set[int] = set()
         """Incidents marked for a bulk action; only numbers of the current view."""
         self.virtual_size = Size(0, len(self._numbers) + 1)
@@ -374,76 +359,30 @@ class QueueTable(ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _check_styles(self) -> None:
-        # What the component styles depend on: the theme, focus (the cursor's colours) and the
-        # line's own style; a CSS change resets them through `notify_style_update`. Textual forgets
-        # its component styles on every repaint, so they are looked up only when one of these moves.
+        # What the component styles depend on: the line's own style, the theme and focus (the
+        # cursor's colours); a CSS change resets them through `notify_style_update`.
         sources = (self.rich_style, self.app.theme, self.has_focus)
-        if self._styles is not None and sources == self._style_sources:
-            return
-        get = self.get_component_rich_style
-        # Cell styles lay a colour over the line's background (marked, cursor), so they keep
-        # the full style's colour (translucent ones like $text-muted come out blended) and
-        # the partial style's attributes, but no background.
-        styles = {
-            name: Style.from_color(get(f"queue-table--{name}").color)
-            + get(f"queue-table--{name}", partial=True).without_color
-            for name in STYLE_NAMES
-        }
-        styles["cursor"] = get("queue-table--cursor")
-        styles["marked"] = get("queue-table--marked")
-        styles["base"] = self.rich_style
-        self._styles, self._style_sources = styles, sources
-        self._styles_key += 1  # cached lines drawn with the old styles are stale
+        self._draw.check_styles(sources, self.rich_style, self.get_component_rich_style)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._style_sources = ()  # the CSS changed: derive the styles again on the next frame
-
-    def _style(self, name: str) -> Style:
-        if self._styles is None:
-            self._check_styles()
-        assert self._styles is not None
-        return self._styles[name]
+        self._draw.forget_styles()  # the CSS changed: derive the styles again on the next frame
 
     def render_line(self, y: int) -> Strip:
+        if not self._draw.ready:  # drawn outside a frame (tests read lines directly)
+            self._check_styles()
         layout = self._layout
-        base = self._style("base")
         if y == 0:
-            header = base + self._style("header")
-            return Strip(header_segments(layout, header)).adjust_cell_length(layout.width, header)
+            return self._draw.header(layout)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._numbers):
-            return Strip.blank(layout.width, base)
+            return self._draw.blank(layout)
         number = self._numbers[index]
-        line_style = base
-        if number in self.marked:
-            line_style += self._style("marked")
-        cursor = self._style("cursor") if index == self.cursor_index else None
-        if cursor:
-            line_style += cursor
         row = self._rows.get(number)
-        marked = number in self.marked
-        if row is None:
-            if number not in self._requested:
-                self._schedule_request()
-            segments = line_segments(layout, placeholder_cells(number), marked, line_style, cursor, self._style)
-            return Strip(segments).adjust_cell_length(layout.width, line_style)
-        # Only the timed cells (SLA, age) change from one second to the next: the rest of the
-        # line is kept until its row, its look or the width changes.
-        static, timed = split_layout(layout)
-        sla = layout.get("sla")
-        key = (number, marked, cursor is not None)
-        cached = self._lines.get(key)
-        if cached is None or cached[0] is not row or cached[1] != self._styles_key or cached[2] is not layout:
-            owner = layout.get("owner")
-            cells = row_cells(row, self._now, sla.width if sla else 14, owner.width if owner else None)
-            if len(self._lines) > 4 * self._page + 16:
-                self._lines.clear()
-            cached = self._lines[key] = (row, self._styles_key, layout,
-                                         line_segments(static, cells, marked, line_style, cursor, self._style))
-        suffix = line_segments(timed, timed_cells(row, self._now, sla.width if sla else 14), marked, line_style,
-                               cursor, self._style)
-        return Strip(cached[3] + suffix).adjust_cell_length(layout.width, line_style)
+        if row is None and number not in self._requested:
+            self._schedule_request()
+        return self._draw.line(layout, number, row, self._now, marked=number in self.marked,
+                               cursor=index == self.cursor_index, keep=4 * self._page + 16)
 
     # -- asking for rows -------------------------------------------------------------------------
 

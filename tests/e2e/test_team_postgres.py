@@ -132,9 +132,8 @@ async def test_ten_processes_one_postgres_every_change_shown_within_2s_and_none_
     svc = open_services(team_url)
     counters = [svc.log_incident(NewIncident(title=f"{PREFIX}0", impact=3, urgency=3), "lead").number
                 for _ in range(COUNTERS)]
-    # The SLA scheduler stays off in this TUI: it is not what is measured, and its work would only
-    # compete with the queue for this small machine's two cores.
-    app = EimApp(svc, user="lead", poll_interval=0.5, tick_interval=1.0, sla_scheduler=False)
+    # The TUI runs as people run it, SLA scheduler included.
+    app = EimApp(svc, user="lead", poll_interval=0.5, tick_interval=1.0, sla_scheduler=True)
     team = Team()
     procs: dict[str, asyncio.subprocess.Process] = {}
     try:

@@ -152,10 +152,11 @@ def summary(alerts: Sequence[Alert]) -> Delivery:
         if kinds[kind]:
             count = len({a.number for a in alerts if a.kind is kind})
             parts.append(f"{count} incident{'s' if count != 1 else ''} {words[kind]}")
-    worst = min(a.severity for a in alerts)
-    keys = ", ".join(format_key(n) for n in sorted(incidents)[:5]) + (" …" if len(incidents) > 5 else "")
+    severity = {n: min(a.severity for a in alerts if a.number == n) for n in incidents}
+    ranked = sorted(incidents, key=lambda n: (severity[n], n))
+    keys = ", ".join(f"{format_key(n)} S{severity[n]}" for n in ranked[:5]) + (" …" if len(ranked) > 5 else "")
     title = ", ".join(parts) if parts else f"{len(incidents)} incidents need attention"
-    return Delivery(title, f"worst Sev{worst}: {keys}", tuple(alerts), any(a.urgent for a in alerts))
+    return Delivery(title, f"most severe first: {keys}", tuple(alerts), any(a.urgent for a in alerts))
 
 
 def in_quiet_hours(quiet: tuple[time, time] | None, local_now: time) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eim_tui.alert_policy import Alert, AlertGate, Audience, in_quiet_hours, relevant_alerts
+from eim_tui.alert_policy import Alert, AlertGate, Audience, in_quiet_hours, relevant_alerts, summary
 from eim_tui.alert_settings import AlertSettings
 from eim_tui.domain.model import EventKind, Role
 from eim_tui.settings import SettingsError, load_settings
@@ -60,8 +60,15 @@ def test_two_hundred_breaches_at_once_are_one_summary() -> None:
     out = gate.offer([alert(n) for n in range(1, 201)], T0)
     assert len(out) == 1
     assert out[0].title == "200 incidents breached"
-    assert out[0].body == "worst Sev2: INC-000001, INC-000002, INC-000003, INC-000004, INC-000005 …"
+    assert out[0].body == (
+        "most severe first: INC-000001 S2, INC-000002 S2, INC-000003 S2, INC-000004 S2, INC-000005 S2 …"
+    )
     assert len(out[0].alerts) == 200
+
+
+def test_a_summary_names_the_most_severe_incidents_first() -> None:
+    alerts = [alert(1), alert(2), Alert("3:response:sla_breach", 3, EventKind.SLA_BREACH, 1, "INC-000003", "b", T0)]
+    assert summary(alerts).body == "most severe first: INC-000003 S1, INC-000001 S2, INC-000002 S2"
 
 
 def test_a_few_go_one_by_one_and_the_same_one_only_once() -> None:

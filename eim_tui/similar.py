@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from eim_tui.domain.model import State, format_key
 from eim_tui.domain.similarity import title_similarity
@@ -47,17 +47,20 @@ def similar_open(
     service, ci = service.strip(), ci.strip()
     if not title.strip():
         return []
+    # Newest first by key, walking the primary key backwards: with `is_open` wrapped, neither
+    # SQLite nor PostgreSQL trades that walk for the `is_open` index and a sort of every open
+    # incident (the whole check: 220 ms → 24 ms over 100,000 open ones, tests/bench/bench_intake.py).
     stmt = select(
         IncidentRow.id, IncidentRow.title, IncidentRow.state, IncidentRow.priority, IncidentRow.service,
         IncidentRow.configuration_item, IncidentRow.reported_at,
-    ).where(IncidentRow.is_open.is_(True))
+    ).where(func.coalesce(IncidentRow.is_open, False).is_(True))
     if not include_confidential:
         stmt = stmt.where(IncidentRow.confidential.is_(False))
     same = [c for c in (IncidentRow.service == service if service else None,
                         IncidentRow.configuration_item == ci if ci else None) if c is not None]
     if same:
         stmt = stmt.where(or_(*same))
-    stmt = stmt.order_by(IncidentRow.reported_at.desc(), IncidentRow.id.desc()).limit(CANDIDATES)
+    stmt = stmt.order_by(IncidentRow.id.desc()).limit(CANDIDATES)
     with db.read() as session:
         rows = session.execute(stmt).all()
     found = []

@@ -134,7 +134,8 @@ class NewIncidentScreen(FormScreen):
                                      self.value_of("group")) == (rule.category, rule.subcategory, rule.group)
 
     def _show_proposal(self) -> None:
-        self.set_info("proposal", intake.describe_proposal(self.proposal, self._proposal_accepted(), self._accept_key()))
+        text = intake.describe_proposal(self.proposal, self._proposal_accepted(), self._accept_key())
+        self.set_info("proposal", text)
         self.query_one("#field-proposal").set_class(self.proposal is not None, "-proposed")
 
     def _accept_key(self) -> str:

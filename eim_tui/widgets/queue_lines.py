@@ -19,6 +19,7 @@ from textual.strip import Strip
 from eim_tui.domain.model import QueueRow
 from eim_tui.widgets.queue_columns import (
     STYLE_NAMES,
+    Cells,
     Layout,
     header_segments,
     line_segments,
@@ -39,6 +40,7 @@ class QueueLines:
         self._generation = 0
         # (number, marked, under the cursor) → (row, style generation, layout, segments before the timed cells)
         self._kept: dict[tuple[int, bool, bool], tuple[QueueRow, int, Layout, list[Segment]]] = {}
+        self._timed_shown: dict[int, Cells] = {}  # number → the timed cells its line shows
 
     # -- styles ----------------------------------------------------------------------------------
 
@@ -103,7 +105,14 @@ class QueueLines:
             cells = row_cells(row, now, sla_width, owner.width if owner else None)
             if len(self._kept) > keep:
                 self._kept.clear()
+                self._timed_shown.clear()
             kept = self._kept[key] = (row, self._generation, layout,
                                       line_segments(static, cells, marked, line_style, cursor_style, self.style))
-        suffix = line_segments(timed, timed_cells(row, now, sla_width), marked, line_style, cursor_style, self.style)
+        shown = self._timed_shown[number] = timed_cells(row, now, sla_width)
+        suffix = line_segments(timed, shown, marked, line_style, cursor_style, self.style)
         return Strip(kept[3] + suffix).adjust_cell_length(layout.width, line_style)
+
+    def timed_changed(self, layout: Layout, row: QueueRow, now: datetime) -> bool:
+        """Whether `row`'s line would show other SLA or age text at `now` than it does."""
+        sla = layout.get("sla")
+        return self._timed_shown.get(row.number) != timed_cells(row, now, sla.width if sla else 14)

@@ -224,12 +224,14 @@ class QueueTable(ScrollView, can_focus=True):
         self._refresh_visible(forgotten)
 
     def tick(self, now: datetime) -> None:
-        """Move the table's time on, repainting only the SLA and age cells of visible lines."""
+        """Move the table's time on, repainting the visible lines whose SLA or age text changed
+        (most clocks read in minutes, so a second later most lines read the same)."""
         self._now = now
-        timed = [c for c in self._layout.columns if c.name in ("sla", "age")]
-        if timed:
-            x = timed[0].x
-            self.refresh(Region(x, 1, timed[-1].end - x, max(0, self._height - 1)))
+        layout = self._layout
+        for index in self._visible_indexes():
+            row = self._rows.get(self._numbers[index])
+            if row is not None and self._draw.timed_changed(layout, row, now):
+                self.refresh_line(index + 1)
 
     def toggle_mark(self) -> None:
         number = self.cursor_number

@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 _SERVERS = itertools.count()
 
@@ -31,7 +32,9 @@ class Terminal:
         line = f"exec env {environment} {shlex.join(command)}"
         self.started = time.perf_counter()
         self._tmux("new-session", "-d", "-s", "bench", "-x", str(width), "-y", str(height), line)
-        self.pid = int(self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}").strip())
+        pid, self.socket_path = self._tmux("display-message", "-p", "-t", "bench",
+                                           "#{pane_pid} #{socket_path}").strip().split(" ", 1)
+        self.pid = int(pid)
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, *args], check=True, capture_output=True,
@@ -73,6 +76,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        Path(self.socket_path).unlink(missing_ok=True)  # a killed server leaves its socket file
 
     def __enter__(self) -> Terminal:
         return self

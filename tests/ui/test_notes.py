@@ -206,7 +206,8 @@ async def test_the_draft_of_a_note_is_offered_back_after_the_app_is_gone(svc, in
         await wait_until(pilot, lambda: (d := drafts.load("alice", scope)) is not None
                          and d.content["result"] == "502s stopped for 3 mi", "the draft")
     assert drafts.load("alice", scope).content == {
-        "kind": "test", "note_id": None, "text": "restarted pool on api-01", "result": "502s stopped for 3 mi"}
+        "kind": "test", "note_id": None, "version": None, "text": "restarted pool on api-01",
+        "result": "502s stopped for 3 mi"}
     assert notes_of(svc, incident.number) == []
     app = app_for(svc)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -245,3 +246,24 @@ async def test_escape_asks_before_dropping_a_typed_note(svc, incident) -> None:
         await pilot.press("escape")  # and back
         await wait_until(pilot, lambda: type(app.screen).__name__ == "QueueScreen", "the queue")
     assert notes_of(svc, incident.number) == []
+
+
+async def test_an_edit_draft_comes_back_as_an_edit_of_the_version_it_began_from(svc, incident) -> None:
+    note = svc.add_note(incident.number, "bob", "finding", "pool size is 20")
+    Drafts(svc.db).save("alice", note_scope(incident.number), {
+        "kind": "finding", "note_id": note.id, "version": 1, "text": "pool size is 20 per node", "result": ""})
+    svc.edit_note(note.id, "bob", "pool size is 20 (checked)")  # changed after the draft was typed
+    app = app_for(svc)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "QueueScreen", "the queue")
+        app.push_screen(NotesScreen(incident.number))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restore question")
+        assert "Restore your edit of finding #1" in str(app.screen.query_one("#confirm-question", Static).render())
+        await pilot.press("y")
+        screen = app.screen
+        assert screen.editing.note.id == note.id
+        assert screen.query_one("#note-text", TextArea).text == "pool size is 20 per node"
+        await pilot.press("ctrl+s")  # refused: bob's change is not silently overwritten
+        status = screen.query_one("#notes-status", Static)
+        await wait_until(pilot, lambda: "was changed" in str(status.render()), "the refusal")
+    assert notes_of(svc, incident.number)[0].text == "pool size is 20 (checked)"

@@ -324,3 +324,37 @@ async def test_space_toggles_the_mark() -> None:
         assert table.marked == {1, 2, 3, 4, 5}
         table.clear_marks()
         assert table.marked == set()
+
+
+def test_owner_keeps_the_person_when_the_column_is_narrow() -> None:
+    from eim_tui.widgets.queue_columns import owner_cell
+
+    row = make_row(1, assignee="dmitri")
+    assert owner_cell(row, 30) == "network-ops/dmitri"
+    assert owner_cell(row, 13) == "netwo…/dmitri"  # the group is cut, not the person
+    assert owner_cell(make_row(2, assignee=""), 10) == "network…/—"
+    assert owner_cell(make_row(3, assignee="maximilian-the-third"), 13) == "maximilian-the-third"  # fit() cuts it
+
+
+async def test_a_line_is_drawn_again_when_its_row_or_its_look_changes() -> None:
+    # Lines keep everything but the SLA and age cells between frames: a changed row, a changed
+    # style (the cursor losing focus) must not show what was kept.
+    app = QueueApp(list(range(1, 6)))
+    async with app.run_test(size=(110, 24)) as pilot:
+        await settle(pilot)
+        table = app.query_one(QueueTable)
+        focused = table.render_line(1)
+        table.update_rows([make_row(1, title="Disk replaced on db-1", assignee="farid")])
+        await pilot.pause()
+        assert "Disk replaced on db-1" in table.render_line(1).text and "farid" in table.render_line(1).text
+        table.update_rows([make_row(1)])
+        await pilot.pause()
+        table.blur()
+        await pilot.pause()
+        blurred = table.render_line(1)
+        assert blurred.text == focused.text
+
+        def key_style(strip):  # the key cell lies in the part of the line that is kept
+            return next(segment.style for segment in strip if "INC-000001" in segment.text)
+
+        assert key_style(blurred) != key_style(focused)

@@ -229,11 +229,6 @@ class NewIncidentScreen(FormScreen):
 
     # --- saving ----------------------------------------------------------------------------------
 
-    def action_save(self) -> None:
-        # ctrl+s is a priority binding: it overtakes keys typed just before it that still wait in
-        # the focused field's queue. Checking from that same queue reads the field after them.
-        (self.focused or self).call_later(super().action_save)
-
     def validate(self, values: dict[str, Any]) -> dict[str, str]:
         _, errors = intake.check(values, self.ref, self.app.clock.now())
         return errors

@@ -276,6 +276,11 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
         self.focus_next()
 
     def action_save(self) -> None:
+        # ctrl+s is a priority binding: it overtakes keys typed just before it that still wait in
+        # the focused field's queue. Checking from that same queue reads the field after them.
+        (self.focused or self).call_later(self._check_and_save)
+
+    def _check_and_save(self) -> None:
         values = self.values()
         errors = self.validate(values)
         self.show_errors(errors)

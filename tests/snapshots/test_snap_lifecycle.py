@@ -8,8 +8,6 @@ at it (converted with rsvg-convert).
 
 from __future__ import annotations
 
-import os
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,19 +30,6 @@ REVIEW = {
     "actions": [{"action": "Install a second supervisor card", "owner": "dmitri"},
                 {"action": "Add the vendor escalation number to the runbook", "owner": "farid"}],
 }
-
-
-@pytest.fixture
-def utc():
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
 
 
 def _seed(svc, clock: FixedClock) -> None:
@@ -93,7 +78,7 @@ def _seed(svc, clock: FixedClock) -> None:
 
 
 @pytest.fixture
-def make(tmp_path, utc):
+def make(tmp_path):
     made = []
 
     def _make(user: str = "chen") -> EimApp:

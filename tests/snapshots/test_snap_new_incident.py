@@ -8,7 +8,6 @@ blink make each picture the same on every machine. Each was accepted after looki
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 
@@ -26,20 +25,7 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 @pytest.fixture
-def utc():
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
-@pytest.fixture
-def app(tmp_path, utc, monkeypatch):
+def app(tmp_path, monkeypatch):
     monkeypatch.setattr(NewIncidentScreen, "PROPOSAL_DELAY", 0.01)
     svc = open_services(f"sqlite:///{tmp_path}/eim.db", FixedClock(FIXED_NOW))
     yield EimApp(svc, user="alice", poll_interval=3600.0, tick_interval=3600.0)

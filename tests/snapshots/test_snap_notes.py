@@ -8,7 +8,6 @@ blink make each picture the same on every machine. Each was accepted after looki
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -27,20 +26,7 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 @pytest.fixture
-def utc():
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        os.environ.pop("TZ", None)
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
-
-
-@pytest.fixture
-def app(tmp_path, utc):
+def app(tmp_path):
     clock = FixedClock(FIXED_NOW - timedelta(minutes=40))
     svc = open_services(f"sqlite:///{tmp_path}/eim.db", clock)
     number = svc.log_incident(NewIncident("Payments API returns 502 [prod]", 1, 2, service="payments"), "bob").number

@@ -1,3 +1,3 @@
-from eim_tui.cli import main
+from eim_tui.cli.main import main
 
 raise SystemExit(main())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from eim_tui.domain.clock import Clock
-from eim_tui.reference import ReferenceData, load_reference
-from eim_tui.services import Services
+from eim_tui.reference.data import ReferenceData, load_reference
+from eim_tui.services.incidents import Services
 from eim_tui.store.engine import Database, default_url
 from eim_tui.store.reference_sync import sync_reference
 from eim_tui.store.schema import ensure_schema
-from eim_tui.users import configured_default_role
+from eim_tui.services.access import configured_default_role
 
 
 def open_services(url: str | None = None, clock: Clock | None = None, ref: ReferenceData | None = None) -> Services:

@@ -32,7 +32,7 @@ from eim_tui.domain.model import Incident, Source
 from eim_tui.ingest import adapters, plan
 from eim_tui.ingest.adapters import PayloadError
 from eim_tui.ingest.routing import AlertRouting, Routing
-from eim_tui.services import Services
+from eim_tui.services.incidents import Services
 from eim_tui.store import inbound, repository
 from eim_tui.store.inbound import PayloadStatus
 

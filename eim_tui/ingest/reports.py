@@ -15,13 +15,13 @@ from eim_tui.domain.alerts import AlertStatus
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.intake import MAX_TITLE, NewIncident, parse_when
 from eim_tui.domain.model import Source
-from eim_tui.services import Services
+from eim_tui.services.incidents import Services
 
 DEFAULT_EMAIL_LEVEL = 3  # an e-mail says nothing of impact; the service desk triages it
 
 
 def read_stdin(stream, what: str) -> bytes:
-    from eim_tui.cli import UsageError
+    from eim_tui.cli.main import UsageError
 
     if stream.isatty():
         raise UsageError(f"pipe {what} on stdin, e.g. eim new {'--from-email < message.eml' if what == 'an e-mail' else '--json < event.json'}")
@@ -63,11 +63,11 @@ def report_from_email(raw: bytes, args: argparse.Namespace, svc: Services) -> Ne
 
 
 def report_from_event(raw: bytes, args: argparse.Namespace, svc: Services) -> NewIncident:
-    from eim_tui.cli import UsageError
+    from eim_tui.cli.main import UsageError
     from eim_tui.ingest.adapters import PayloadError, decode_json, generic
     from eim_tui.ingest.processor import describe
     from eim_tui.ingest.routing import load_alert_routing
-    from eim_tui.reference import ReferenceError
+    from eim_tui.reference.data import ReferenceError
 
     try:
         (alert,) = generic(decode_json(raw))

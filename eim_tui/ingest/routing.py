@@ -18,8 +18,8 @@ from eim_tui.domain.alerts import Alert, RefirePolicy
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.intake import MAX_TITLE
 from eim_tui.domain.priority import LEVELS
-from eim_tui.reference import ReferenceData, ReferenceError, _Entry, _File
-from eim_tui.resources import DATA_DIR
+from eim_tui.reference.data import ReferenceData, ReferenceError, _Entry, _File
+from eim_tui.reference.paths import DATA_DIR
 
 RULES_FILE = "alert_routing.toml"
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

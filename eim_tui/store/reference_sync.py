@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from eim_tui.reference import ReferenceData
+from eim_tui.reference.data import ReferenceData
 from eim_tui.store.tables import (
     CategoryRow,
     ConfigurationItemRow,

@@ -60,8 +60,8 @@ def fill(svc, count: int, seed: int = 11) -> None:
 
 
 async def form_ready_ms(svc) -> float:
-    from eim_tui.app import EimApp
-    from eim_tui.screens.new_incident import NewIncidentScreen
+    from eim_tui.tui.app import EimApp
+    from eim_tui.tui.dialogs.new_incident import NewIncidentScreen
 
     app = EimApp(svc, user="alice", poll_interval=3600, tick_interval=3600)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
 
     from eim_tui.bootstrap import open_services
     from eim_tui.domain.drafts import NEW_INCIDENT
-    from eim_tui.drafts import Drafts
+    from eim_tui.services.drafts import Drafts
 
     with tempfile.TemporaryDirectory() as tmp:
         svc = open_services(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -148,10 +148,10 @@ def filter_in_store(url: str, repeat: int = 10) -> float:
 
 def sla_tick_cpu(url: str, ticks: int = 100) -> float:
     """Marginal main-thread CPU (ms) of one tick of the queue screen plus the frame it causes."""
-    from eim_tui.app import EimApp
+    from eim_tui.tui.app import EimApp
     from eim_tui.bootstrap import open_services
     from eim_tui.domain.clock import FixedClock, SystemClock
-    from eim_tui.screens.queue import QueueScreen
+    from eim_tui.tui.screens.queue import QueueScreen
 
     clock = FixedClock(SystemClock().now())
     svc = open_services(url, clock)

@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from eim_tui.bootstrap import open_services
-    from eim_tui.scheduler import SlaScheduler
-    from eim_tui.sla_service import SlaService
+    from eim_tui.notify.scheduler import SlaScheduler
+    from eim_tui.services.sla import SlaService
 
     with tempfile.TemporaryDirectory(prefix="eim-bench-sla-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'sla.db'}"

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from eim_tui.bootstrap import open_services
-    from eim_tui.demo import generate
+    from eim_tui.services.demo import generate
     from eim_tui.domain.board import BoardScope
     from eim_tui.domain.filters import parse
 

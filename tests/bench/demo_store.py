@@ -24,7 +24,7 @@ def _fingerprint() -> str:
     from sqlalchemy.dialects import sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    from eim_tui import demo
+    from eim_tui.services import demo
     from eim_tui.store.tables import Base
 
     digest = hashlib.sha256()

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from eim_tui.domain.model import Incident, Source
-from eim_tui.export import _cell, write_all
+from eim_tui.output.export import _cell, write_all
 
 AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

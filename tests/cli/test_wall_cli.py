@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from eim_tui.cli import build_parser
-from eim_tui.cli_wall import SERVED_ENV, served_command
+from eim_tui.cli.main import build_parser
+from eim_tui.cli.wall import SERVED_ENV, served_command
 
 BAD = {
     "bad filter": (["wall", "--filter", "sev<=9"], "--filter: 'sev<=9': severity must be a number 1–5"),
@@ -66,7 +66,7 @@ def test_serve_hands_store_user_and_served_flag_to_the_served_processes(monkeypa
     import textual_serve.server
 
     from eim_tui.bootstrap import open_services
-    from eim_tui.cli_wall import cmd_serve
+    from eim_tui.cli.wall import cmd_serve
 
     seen = {}
 
@@ -93,7 +93,7 @@ def test_serve_hands_store_user_and_served_flag_to_the_served_processes(monkeypa
 
 
 def test_the_wall_bell_setting(tmp_path) -> None:
-    from eim_tui.settings import SettingsError, load_settings
+    from eim_tui.config import SettingsError, load_settings
 
     config = tmp_path / "config.toml"
     assert load_settings(config).wall_bell is False  # no file: quiet

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from eim_tui.access import Permissions
+from eim_tui.services.permissions import Permissions
 from eim_tui.domain.access import (
     CONFIDENTIAL_TITLE,
     SECURITY_GROUP,

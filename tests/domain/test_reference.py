@@ -11,8 +11,8 @@ import pytest
 from eim_tui.domain.model import HypothesisStatus, NoteKind, Role
 from eim_tui.domain.priority import DEFAULT_MATRIX, PriorityMatrix
 from eim_tui.domain.sla import DEFAULT_POLICIES
-from eim_tui.reference import ReferenceData, ReferenceError, load_reference
-from eim_tui.resources import DATA_DIR
+from eim_tui.reference.data import ReferenceData, ReferenceError, load_reference
+from eim_tui.reference.paths import DATA_DIR
 
 
 @pytest.fixture(scope="module")

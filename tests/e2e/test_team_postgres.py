@@ -25,13 +25,13 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from eim_tui.app import EimApp
+from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import parse_key
 from eim_tui.store import timeline
 from eim_tui.store.tables import TimelineRow
-from eim_tui.widgets.queue_table import QueueTable
+from eim_tui.tui.widgets.queue_table import QueueTable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 

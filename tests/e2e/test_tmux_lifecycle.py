@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from eim_tui.domain.drafts import note_scope
-from eim_tui.drafts import Drafts
+from eim_tui.services.drafts import Drafts
 from eim_tui.store.engine import Database
 
 pytestmark = pytest.mark.e2e

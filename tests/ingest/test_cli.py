@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from eim_tui.cli import main
+from eim_tui.cli.main import main
 
 from .samples import generic_event
 

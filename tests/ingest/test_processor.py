@@ -16,7 +16,7 @@ from eim_tui.store import timeline
 from eim_tui.store.queries import View
 from eim_tui.domain.filters import Filter
 from eim_tui.store.tables import InboundPayloadRow
-from eim_tui.widgets.queue_columns import row_cells
+from eim_tui.tui.render.queue_columns import row_cells
 
 from .conftest import event_count, events, incident_count, payload, rules_file, send, stored_alert
 from .samples import am_alert, am_payload, generic_event, pd_event, raw

@@ -42,10 +42,10 @@ def fixed_clock_app(tmp_path, snapshot_clock) -> Iterator[Callable[..., object]]
     """`fixed_clock_app(demo=60, user="alice")` → an EimApp on a fresh SQLite store in tmp_path,
     filled with the seeded demo (seed 7), on the fixed clock; timers that never fire on their
     own (the screens paint their clock and countdowns when mounted), and no SLA scheduler."""
-    from eim_tui.app import EimApp
+    from eim_tui.tui.app import EimApp
     from eim_tui.bootstrap import open_services
-    from eim_tui.demo import generate
-    from eim_tui.settings import Settings
+    from eim_tui.services.demo import generate
+    from eim_tui.config import Settings
 
     opened = []
 

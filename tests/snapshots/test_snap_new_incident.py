@@ -15,10 +15,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
-from eim_tui.app import EimApp
+from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.clock import FixedClock
-from eim_tui.screens.new_incident import NewIncidentScreen
+from eim_tui.tui.dialogs.new_incident import NewIncidentScreen
 
 FIXED_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

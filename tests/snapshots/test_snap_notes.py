@@ -15,11 +15,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from eim_tui.app import EimApp
+from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.clock import FixedClock
 from eim_tui.domain.intake import NewIncident
-from eim_tui.screens.notes import NotesScreen
+from eim_tui.tui.screens.notes import NotesScreen
 
 FIXED_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -12,11 +12,11 @@ import pytest
 from textual.pilot import Pilot
 
 from eim_tui.bootstrap import open_services
-from eim_tui.demo import generate
+from eim_tui.services.demo import generate
 from eim_tui.domain.intake import NewIncident
-from eim_tui.screens.wall import WallScreen
-from eim_tui.settings import Settings
-from eim_tui.wall_app import WallApp
+from eim_tui.tui.screens.wall import WallScreen
+from eim_tui.config import Settings
+from eim_tui.tui.wall_app import WallApp
 
 
 @pytest.fixture

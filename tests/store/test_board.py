@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eim_tui.demo import generate
+from eim_tui.services.demo import generate
 from eim_tui.domain import sla
 from eim_tui.domain.board import FRESH, BoardScope, local_day_start, summarize_flow
 from eim_tui.domain.filters import parse

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from eim_tui.bootstrap import open_services
-from eim_tui.demo import generate
+from eim_tui.services.demo import generate
 from eim_tui.domain.filters import parse
 from eim_tui.store import queries
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from eim_tui.demo import generate
+from eim_tui.services.demo import generate
 from eim_tui.domain import sla
 from eim_tui.domain.access import can_see, redact_incident
 from eim_tui.domain.filters import FilterError, matches, parse

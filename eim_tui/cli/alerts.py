@@ -1,0 +1,69 @@
+"""`eim alerts test`: send a test alert through every channel and say which ones worked.
+
+Outside the TUI there is no toast; the bell and the terminal notification escape go to the
+controlling terminal (/dev/tty), never to stdout, so a script's output stays clean; the desktop
+notification goes through the same child-process notifier the TUI uses.
+"""
+
+from __future__ import annotations
+
+import os
+
+from eim_tui.config_alerts import CHANNELS
+from eim_tui.notify.desktop import Outcome, desktop_session, notify_desktop
+from eim_tui.notify.terminal import BEL, for_terminal, write_to_tty
+
+TITLE = "eim test alert"
+BODY = "If you can read this, eim's SLA alerts reach you here."
+
+
+def add_parsers(sub, common, db_only) -> None:
+    from eim_tui.cli.main import Parser
+
+    alerts = sub.add_parser("alerts", help="SLA alerts: test the channels")
+    alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="test", required=True, parser_class=Parser)
+    test = alerts_sub.add_parser("test", help="send a test alert through every channel and report which worked")
+    test.add_argument("--json", action="store_true", help="print each channel's outcome as JSON")
+    test.add_argument("--tty", default="/dev/tty", metavar="PATH", help="terminal for the bell and escape")
+
+
+def cmd_alerts(args, _svc) -> int:
+    from eim_tui.cli.main import UsageError, emit_json
+    from eim_tui.config import SettingsError, load_settings
+
+    try:
+        settings = load_settings().alerts
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    results = run_test(settings.escape, settings.tmux_passthrough, args.tty)
+    if args.json:
+        emit_json({name: {"ok": o.ok, "detail": o.detail, "enabled": name in settings.channels}
+                   for name, o in results.items()})
+    else:
+        for name, outcome in results.items():
+            enabled = "" if name in settings.channels else " [disabled in your [alerts] settings]"
+            status = "ok" if outcome.ok else "n/a" if name == "toast" else "FAILED"
+            print(f"{name:<9} {status:<6} {outcome.detail}{enabled}")
+    return 0 if any(o.ok for o in results.values()) else 1
+
+
+cmd_alerts.needs_store = False  # type: ignore[attr-defined]
+
+
+def run_test(escape: str, passthrough: bool, tty: str = "/dev/tty") -> dict[str, Outcome]:
+    results: dict[str, Outcome] = {}
+    for channel in CHANNELS:
+        if channel == "toast":
+            results[channel] = Outcome(False, "shown only inside the TUI")
+        elif channel == "bell":
+            ok = write_to_tty(BEL, tty)
+            results[channel] = Outcome(ok, f"written to {tty}" if ok else f"no terminal at {tty}")
+        elif channel == "terminal":
+            sequence = for_terminal(escape, TITLE, BODY, dict(os.environ), passthrough)
+            ok = write_to_tty(sequence, tty)
+            via = " through tmux passthrough" if passthrough and os.environ.get("TMUX") else ""
+            results[channel] = Outcome(ok, f"{escape} written to {tty}{via}" if ok else f"no terminal at {tty}")
+        else:
+            session = desktop_session()
+            results[channel] = notify_desktop(TITLE, BODY) if session.ok else Outcome(False, session.detail)
+    return results

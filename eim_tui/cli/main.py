@@ -1,0 +1,209 @@
+"""The command line: `eim` (the TUI) and the subcommands scripts rely on.
+
+Exit status 0 on success, 2 on bad input with one line on stderr — never a traceback. Heavy
+imports happen inside each command, so `eim --help` and the TUI start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from eim_tui.domain.errors import DomainError
+
+
+class UsageError(Exception):
+    """Bad input on the command line: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def default_user() -> str:
+    if user := os.environ.get("EIM_USER"):
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def build_parser() -> Parser:
+    db_only = Parser(add_help=False)
+    db_only.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                         help="store URL: sqlite:///PATH or postgresql+psycopg://… (env EIM_DB)")
+    common = Parser(add_help=False, parents=[db_only])
+    common.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
+                        help="who you are in the timeline (env EIM_USER; default your login)")
+    parser = Parser(prog="eim", description="Enterprise incident management in the terminal.", parents=[common])
+    parser.add_argument("--demo-if-empty", action="store_true", help="fill an empty store with demo incidents first")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    demo = sub.add_parser("demo", parents=[common], help="fill the store with realistic demo incidents")
+    demo.add_argument("--incidents", type=_positive, default=60, metavar="N")
+    demo.add_argument("--seed", type=int, default=7, metavar="S")
+
+    new = sub.add_parser("new", parents=[common], help="log a new incident and print its key")
+    # --title, --impact and --urgency are needed unless the report comes on stdin (checked in cmd_new).
+    new.add_argument("--title")
+    new.add_argument("--impact", type=_level)
+    new.add_argument("--urgency", type=_level)
+    new.add_argument("--from-email", action="store_true", help="read an RFC 822 message on stdin: subject, body, sender")
+    for name in ("description", "category", "subcategory", "service", "ci", "reporter", "contact", "department",
+                 "group", "assignee"):
+        new.add_argument(f"--{name}", default="")
+    new.add_argument("--source", default=None, help="default user_report (email with --from-email, monitoring "
+                     "for an event)",
+                     choices=["monitoring", "user_report", "proactive", "email", "phone"])
+    new.add_argument("--detected", default="", metavar="WHEN", help="10m ago, 14:05 or ISO 8601")
+    new.add_argument("--severity-guess", type=int, choices=range(1, 6), metavar="1-5")
+    new.add_argument("--json", action="store_true",
+                     help="print the new incident as JSON; without --title, read a generic event (JSON) on stdin")
+
+    lst = sub.add_parser("list", parents=[common], help="list incidents (open ones by default)")
+    lst.add_argument("--filter", default="", metavar="EXPR", help="e.g. 'sev<=2 service:payments breached'")
+    lst.add_argument("--view", default="open", choices=["open", "mine", "my_groups", "unassigned", "breaching",
+                                                         "major", "resolved"])
+    lst.add_argument("--limit", type=_positive, default=None, metavar="N")
+    lst.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", parents=[common], help="show one incident with its SLA, notes and timeline")
+    show.add_argument("key")
+    show.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", parents=[common], help="audit the timeline")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="verify", required=True, parser_class=Parser)
+    audit_sub.add_parser("verify", parents=[common], help="check the timeline's hash chain")
+
+    db = sub.add_parser("db", parents=[common], help="schema management")
+    db_sub = db.add_subparsers(dest="db_command", metavar="upgrade", required=True, parser_class=Parser)
+    db_sub.add_parser("upgrade", parents=[common], help="create the store or apply schema migrations")
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parsers(sub, common, db_only)
+    return parser
+
+
+# Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
+COMMAND_MODULES = [
+    "eim_tui.cli.incidents",
+    "eim_tui.cli.export",
+    "eim_tui.cli.users",
+    "eim_tui.cli.ingest",
+    "eim_tui.cli.wall",
+    "eim_tui.cli.alerts",
+]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _level(text: str) -> int:
+    if text.strip() in ("1", "2", "3"):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} must be 1 (high), 2 (medium) or 3 (low)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.db = getattr(args, "db", None)
+        args.user = getattr(args, "user", None) or default_user()
+        return run(args)
+    except UsageError as exc:
+        return fail(str(exc))
+    except DomainError as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        return fail(_explain(exc), status=1)
+
+
+def fail(message: str, status: int = 2) -> int:
+    print(f"eim: {message}", file=sys.stderr)
+    return status
+
+
+def _explain(exc: Exception) -> str:
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, OperationalError):
+        return f"cannot use the database: {str(exc.orig).strip().splitlines()[0]} (check --db / EIM_DB)"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def services(args: argparse.Namespace):
+    from eim_tui.bootstrap import open_services
+    from eim_tui.reference.data import ReferenceError
+    from eim_tui.store.schema import SchemaError
+
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return open_services(args.db)
+    except (ReferenceError, SchemaError) as exc:
+        raise UsageError(str(exc)) from None
+    except OperationalError as exc:
+        # The store --db / EIM_DB names cannot be opened (no server there, no such database or
+        # file): the input is wrong, so status 2 like any other bad input, not 1 like a crash.
+        raise UsageError(_explain(exc)) from None
+
+
+def emit_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    command = args.command
+    if command is None:
+        return run_tui(args)
+    import importlib
+
+    for name in COMMAND_MODULES:
+        if handler := getattr(importlib.import_module(name), f"cmd_{command}", None):
+            if getattr(handler, "needs_store", True):
+                return handler(args, services(args))
+            return handler(args, None)
+    raise UsageError(f"unknown command {command!r}")
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    svc = services(args)
+    if args.demo_if_empty and svc.change_marker() == 0:
+        from eim_tui.services.demo import generate
+
+        generate(svc, incidents=60, seed=7)
+    from eim_tui.tui.app import EimApp
+    from eim_tui.config import SettingsError, load_settings
+
+    try:
+        settings = load_settings()  # keymap and [alerts]; a malformed file stops here, one line
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    EimApp(svc, user=args.user, settings=settings).run()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""`eim users …`: who may use eim and with which role (admins only, or anyone while no admin exists).
+
+    eim users list [--json]
+    eim users add NAME --role ROLE [--group G]… [--full-name TEXT] [--email ADDR]
+    eim users set NAME [--role ROLE] [--add-group G]… [--remove-group G]…
+    eim users whoami [--json]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eim_tui.domain.model import Role, User
+
+ROLES = ", ".join(r.value for r in Role)
+
+
+def add_parsers(sub, common, db_only) -> None:
+    from eim_tui.cli.main import Parser
+
+    users = sub.add_parser("users", parents=[common], help="manage users, their roles and groups")
+    verbs = users.add_subparsers(dest="users_command", metavar="list|add|set|whoami", required=True,
+                                 parser_class=Parser)
+    lst = verbs.add_parser("list", parents=[common], help="every user with role and groups")
+    lst.add_argument("--json", action="store_true")
+    add = verbs.add_parser("add", parents=[common], help="add a user (admins only)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, help=ROLES)
+    add.add_argument("--group", action="append", default=[], metavar="G", help="a group to join (repeatable)")
+    add.add_argument("--full-name", default="")
+    add.add_argument("--email", default="")
+    change = verbs.add_parser("set", parents=[common], help="change a user's role or groups (admins only)")
+    change.add_argument("name")
+    change.add_argument("--role", default=None, help=ROLES)
+    change.add_argument("--add-group", action="append", default=[], metavar="G")
+    change.add_argument("--remove-group", action="append", default=[], metavar="G")
+    who = verbs.add_parser("whoami", parents=[common], help="who eim thinks you are, and your role")
+    who.add_argument("--json", action="store_true")
+
+
+def user_dict(user: User, known: bool = True) -> dict[str, Any]:
+    return {"name": user.name, "full_name": user.full_name, "email": user.email, "role": user.role.value,
+            "groups": list(user.groups), "known": known}
+
+
+def _line(user: User) -> str:
+    return f"{user.name:<16} {user.role.value:<11} {','.join(user.groups) or '-'}"
+
+
+def cmd_users(args, svc) -> int:
+    from eim_tui.cli.main import emit_json
+
+    access = svc.access
+    verb = args.users_command
+    if verb == "list":
+        users = access.list_users()
+        if args.json:
+            emit_json([user_dict(u) for u in users])
+        else:
+            for user in users:
+                print(_line(user))
+        return 0
+    if verb == "add":
+        user = access.add_user(args.user, args.name, args.role, args.group, args.full_name, args.email)
+        print(f"added {_line(user)}")
+        return 0
+    if verb == "set":
+        user = access.set_user(args.user, args.name, args.role, args.add_group, args.remove_group)
+        print(f"changed {_line(user)}")
+        return 0
+    stored = access.get_user(args.user)
+    context = access.context(args.user)
+    user = stored or User(name=args.user, role=context.role)
+    if args.json:
+        emit_json(user_dict(user, known=stored is not None))
+    else:
+        suffix = "" if stored else " (not in the store: the default role)"
+        print(f"{_line(user)}{suffix}")
+    return 0

@@ -1,0 +1,6 @@
+"""Reading the seed reference data shipped in `data/` (TOML and CSV), checked as a whole."""
+
+from eim_tui.reference.data import ReferenceData, ReferenceError, load_reference
+from eim_tui.reference.paths import DATA_DIR, PACKAGE_DIR, STYLES_DIR
+
+__all__ = ["DATA_DIR", "PACKAGE_DIR", "STYLES_DIR", "ReferenceData", "ReferenceError", "load_reference"]

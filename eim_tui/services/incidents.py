@@ -1,0 +1,405 @@
+"""Use cases. Each is one transaction that changes the store and writes the timeline with it.
+
+Callers (the TUI's workers, the command line, the ingest receiver, the scheduler) pass who acts and,
+for an update, the version they read: a stale version is refused with `ConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eim_tui.domain import events, lifecycle, sla
+from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
+from eim_tui.domain.clock import Clock, SystemClock
+from eim_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from eim_tui.domain.filters import Filter
+from eim_tui.domain.intake import NewIncident, build_incident
+from eim_tui.domain.model import (
+    DiagnosisNote,
+    EventKind,
+    HoldReason,
+    HypothesisStatus,
+    Incident,
+    NoteKind,
+    QueueRow,
+    TimelineEvent,
+)
+from eim_tui.domain.priority import check_level, decide_priority
+from eim_tui.reference.data import ReferenceData
+from eim_tui.store import queries, repository, timeline
+from eim_tui.store.engine import Database
+from eim_tui.store.tables import DiagnosisNoteRow, GroupMemberRow, TimelineRow
+from eim_tui.services.access import AccessControl
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentDetails:
+    incident: Incident
+    notes: list[DiagnosisNote]
+    timeline: list[TimelineEvent]
+    response: sla.ClockReading
+    resolution: sla.ClockReading
+
+
+class Services:
+    def __init__(self, db: Database, ref: ReferenceData, clock: Clock | None = None) -> None:
+        self.db = db
+        self.ref = ref
+        self.clock = clock or SystemClock()
+        self.access = AccessControl(db)  # roles and groups of actors: every change is checked against them
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def get(self, number: int) -> Incident:
+        with self.db.read() as session:
+            return repository.get_incident(session, number)
+
+    def details(self, number: int, viewer: str | None = None) -> IncidentDetails:
+        """Everything about one incident; a `viewer` outside the security group is refused a confidential one."""
+        now = self.clock.now()
+        looker = None if viewer is None else self.access.context(viewer)
+        with self.db.read() as session:
+            incident = repository.get_incident(session, number)
+            if looker is not None and not can_see(looker, incident):
+                raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
+            notes = repository.notes_for(session, number)
+            rows = session.execute(
+                select(TimelineRow).where(TimelineRow.incident_id == number).order_by(TimelineRow.seq)
+            ).scalars()
+            history = [timeline.to_event(r) for r in rows]
+        policy = self.ref.policy(incident.priority)
+        return IncidentDetails(
+            incident, notes, history, sla.response_clock(incident, policy, now), sla.resolution_clock(incident, policy, now)
+        )
+
+    def user_groups(self, user: str) -> list[str]:
+        with self.db.read() as session:
+            stored = list(
+                session.execute(select(GroupMemberRow.group_name).where(GroupMemberRow.user_name == user)).scalars()
+            )
+        if stored:
+            return stored
+        return [g.name for g in self.ref.groups if user in g.members]
+
+    def queue(
+        self, view: queries.View, f: Filter, user: str, groups: Sequence[str], limit: int | None = None,
+        sort: queries.Sort = queries.Sort.SLA,
+    ) -> list[int]:
+        hide = not self.access.context(user).sees_confidential  # filters must not find what they may not see
+        with self.db.read() as session:
+            return queries.queue_numbers(
+                session, view, f.with_user(user), user, groups, self.clock.now(), limit, sort, hide_confidential=hide
+            )
+
+    def rows(self, numbers: Sequence[int], viewer: str | None = None) -> list[QueueRow]:
+        """Queue rows; for a `viewer`, confidential ones they may not see become placeholders."""
+        with self.db.read() as session:
+            rows = queries.queue_rows(session, numbers)
+        return rows if viewer is None else visible_rows(self.access.context(viewer), rows)
+
+    def change_marker(self) -> int:
+        with self.db.read() as session:
+            return queries.chain_seq(session)
+
+    def changes_since(self, seq: int) -> tuple[int, set[int]]:
+        with self.db.read() as session:
+            return queries.changed_since(session, seq)
+
+    def board(self, scope, viewer: str | None = None):
+        """The wall board's figures (`domain.board.BoardSnapshot`) for `scope`; for a `viewer`,
+        confidential incidents they may not see are placeholders and filters cannot find them."""
+        from eim_tui.domain.board import local_day_start
+        from eim_tui.store.board import load_board
+
+        now = self.clock.now()
+        looker = None if viewer is None else self.access.context(viewer)
+        hide = looker is not None and not looker.sees_confidential
+        with self.db.read() as session:
+            snapshot = load_board(session, scope, now, local_day_start(now), self.ref.policies, hide_confidential=hide)
+        return snapshot if looker is None else snapshot.redacted(lambda rows: visible_rows(looker, rows))
+
+    # --- logging -------------------------------------------------------------------------------
+
+    def log_incident(
+        self, report: NewIncident, actor: str, extra: list[events.EventDraft] | None = None,
+        also: Callable[[Session, Incident], None] | None = None,
+    ) -> Incident:
+        """Log a report. `also` runs in the same transaction (the ingest receiver records the alert
+        that caused it there), so both commit or neither does."""
+        self._check_reference(report.category, report.subcategory, report.service, report.assignment_group)
+        now = self.clock.now()
+        confidential = report.confidential or self.ref.is_confidential(report.category)
+        incident = build_incident(report, self.ref.matrix, self.ref.policies, now, actor).replace(confidential=confidential)
+        matrix = self.ref.matrix.priority(incident.impact, incident.urgency)
+        self.access.authorize(actor, [Action.LOG, *([Action.OVERRIDE_PRIORITY] if incident.priority != matrix else [])])
+        with self.db.write() as session:
+            if report.parent_number is not None:
+                repository.get_incident(session, report.parent_number)
+            incident = repository.insert_incident(session, incident, self.ref.policies)
+            summary = f"logged {incident.key}: Sev{incident.priority} (impact {incident.impact} × urgency {incident.urgency})"
+            if incident.priority_override_reason:
+                summary += f", override: {incident.priority_override_reason}"
+            drafts: list[events.EventDraft] = [
+                (EventKind.CREATED, summary, {"source": incident.source.value, "title": incident.title})
+            ]
+            drafts.extend(extra or [])
+            self._append(session, incident.number, drafts, now, actor)
+            if also is not None:
+                also(session, incident)
+        return incident
+
+    def _check_reference(self, category: str, subcategory: str, service: str, group: str) -> None:
+        if category:
+            known = self.ref.category(category)
+            if known is None:
+                names = ", ".join(c.name for c in self.ref.categories)
+                raise ValidationError(f"unknown category {category!r}; use one of: {names}")
+            if subcategory and subcategory not in known.subcategories:
+                raise ValidationError(
+                    f"unknown subcategory {subcategory!r} of {category}; use one of: {', '.join(known.subcategories)}"
+                )
+        elif subcategory:
+            raise ValidationError("a subcategory needs its category")
+        if service and self.ref.service(service) is None:
+            raise ValidationError(f"unknown service {service!r}; see the services in data/services.csv")
+        if group and self.ref.group(group) is None:
+            raise ValidationError(f"unknown group {group!r}; use one of: {', '.join(g.name for g in self.ref.groups)}")
+
+    # --- changing an incident ------------------------------------------------------------------
+
+    def change(
+        self,
+        number: int,
+        actor: str,
+        apply: Callable[[Incident, datetime], Incident],
+        expected_version: int | None = None,
+        note: str = "",
+        extra: list[events.EventDraft] | None = None,
+        also: Callable[[Session, Incident], None] | None = None,
+    ) -> Incident:
+        """Read, apply a pure change, write it guarded by version, and record it — one transaction.
+
+        `also(session, incident_after)` runs in that transaction too (see `log_incident`)."""
+        now = self.clock.now()
+        self.access.context(actor)  # the role is looked up (and cached) before the write transaction opens
+        with self.db.write() as session:
+            before = repository.get_incident(session, number, for_update=True)
+            repository.check_version(before, expected_version, session)
+            after = apply(before, now)
+            drafts = events.change_events(before, after, note) + list(extra or [])
+            if not drafts:
+                if also is not None:
+                    also(session, before)
+                return before
+            # What the change amounts to (cancelling, overriding the matrix…) is judged on its result.
+            matrix = self.ref.matrix.priority(after.impact, after.urgency)
+            self.access.authorize(actor, required_actions(before, after, matrix), before.key)
+            saved = repository.save_incident(session, before, after, self.ref.policies, now)
+            self._append(session, number, drafts, now, actor)
+            if also is not None:
+                also(session, saved)
+            return saved
+
+    def _append(self, session: Session, number: int, drafts: list[events.EventDraft], at: datetime, actor: str) -> None:
+        timeline.append(session, [timeline.NewEvent(number, k, s, d) for k, s, d in drafts], at, actor)
+
+    def acknowledge(self, number: int, actor: str, expected_version: int | None = None) -> Incident:
+        return self.change(number, actor, lambda i, now: lifecycle.acknowledge(i, now, actor), expected_version)
+
+    def assign(
+        self, number: int, actor: str, group: str | None = None, assignee: str | None = None,
+        expected_version: int | None = None,
+    ) -> Incident:
+        if group:
+            self._check_reference("", "", "", group)
+
+        def apply(i: Incident, now: datetime) -> Incident:
+            if not i.is_open:
+                raise ValidationError(f"{i.key} is {i.state.label}; only open incidents can be assigned")
+            return i.replace(
+                assignment_group=i.assignment_group if group is None else group,
+                assignee=i.assignee if assignee is None else assignee,
+            )
+
+        return self.change(number, actor, apply, expected_version)
+
+    def prioritize(
+        self, number: int, actor: str, impact: int, urgency: int, override: int | None = None, reason: str = "",
+        expected_version: int | None = None,
+    ) -> Incident:
+        check_level("impact", impact)
+        check_level("urgency", urgency)
+
+        def apply(i: Incident, now: datetime) -> Incident:
+            if not i.is_open:
+                raise ValidationError(f"{i.key} is {i.state.label}; only open incidents can be reprioritized")
+            priority, why = decide_priority(self.ref.matrix, impact, urgency, override, reason)
+            changed = i.replace(impact=impact, urgency=urgency, priority=priority, priority_override_reason=why)
+            return sla.retarget(changed, self.ref.policy(priority)) if priority != i.priority else changed
+
+        return self.change(number, actor, apply, expected_version)
+
+    def categorize(
+        self, number: int, actor: str, category: str, subcategory: str = "", expected_version: int | None = None
+    ) -> Incident:
+        self._check_reference(category, subcategory, "", "")
+        confidential = self.ref.is_confidential(category)
+        return self.change(
+            number,
+            actor,
+            lambda i, now: i.replace(category=category, subcategory=subcategory, confidential=i.confidential or confidential),
+            expected_version,
+        )
+
+    def put_on_hold(
+        self, number: int, actor: str, reason: HoldReason | str, note: str = "", expected_version: int | None = None
+    ) -> Incident:
+        hold = _hold_reason(reason)
+        return self.change(number, actor, lambda i, now: lifecycle.put_on_hold(i, now, hold, note), expected_version)
+
+    def resume(self, number: int, actor: str, expected_version: int | None = None) -> Incident:
+        return self.change(
+            number, actor, lambda i, now: lifecycle.resume(i, now, self.ref.policy(i.priority).calendar),
+            expected_version,
+        )
+
+    def resolve(
+        self, number: int, actor: str, code: str, notes: str, tested: str = "", communication: str = "",
+        expected_version: int | None = None,
+    ) -> Incident:
+        codes = frozenset(self.ref.resolution_codes)
+        return self.change(
+            number,
+            actor,
+            lambda i, now: lifecycle.resolve(i, now, code, notes, tested, communication, codes),
+            expected_version,
+        )
+
+    def close(
+        self, number: int, actor: str, verified_by: str = "", rating: int | None = None, comment: str = "",
+        lessons: str = "", review: dict[str, Any] | None = None, expected_version: int | None = None,
+    ) -> Incident:
+        return self.change(
+            number,
+            actor,
+            lambda i, now: lifecycle.close(i, now, verified_by or actor, rating, comment, lessons, review),
+            expected_version,
+        )
+
+    def reopen(self, number: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
+        return self.change(
+            number,
+            actor,
+            lambda i, now: lifecycle.reopen(i, now, reason, self.ref.policy(i.priority)),
+            expected_version,
+            note=reason.strip(),
+        )
+
+    def cancel(self, number: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
+        return self.change(
+            number, actor, lambda i, now: lifecycle.cancel(i, now, reason, self.ref.policy(i.priority).calendar),
+            expected_version,
+        )
+
+    def set_major(self, number: int, actor: str, major: bool, expected_version: int | None = None) -> Incident:
+        return self.change(number, actor, lambda i, now: i.replace(major=major), expected_version)
+
+    def link(
+        self, number: int, actor: str, parent: int | None = None, problem_ref: str | None = None,
+        change_ref: str | None = None, expected_version: int | None = None,
+    ) -> Incident:
+        if parent is not None:
+            if parent == number:
+                raise ValidationError("an incident cannot be a duplicate of itself")
+            self.get(parent)  # must exist
+
+        def apply(i: Incident, now: datetime) -> Incident:
+            return i.replace(
+                parent_number=i.parent_number if parent is None else parent,
+                problem_ref=i.problem_ref if problem_ref is None else problem_ref.strip(),
+                change_ref=i.change_ref if change_ref is None else change_ref.strip(),
+            )
+
+        return self.change(number, actor, apply, expected_version)
+
+    # --- diagnosis notes -----------------------------------------------------------------------
+
+    def add_note(
+        self, number: int, actor: str, kind: NoteKind | str, text: str,
+        status: HypothesisStatus | str | None = None, result: str = "",
+    ) -> DiagnosisNote:
+        self.access.authorize(actor, [Action.NOTE])
+        kind = _enum(NoteKind, kind, "note kind")
+        if not text.strip():
+            raise ValidationError("the note is empty; type what you observed, suspect or found")
+        state = _enum(HypothesisStatus, status, "hypothesis status") if status else None
+        if kind is NoteKind.HYPOTHESIS and state is None:
+            state = HypothesisStatus.OPEN
+        now = self.clock.now()
+        with self.db.write() as session:
+            incident = repository.get_incident(session, number, for_update=True)
+            position = repository.next_note_position(session, number)
+            row = DiagnosisNoteRow(
+                incident_id=number, position=position, kind=kind.value, text=text.strip(),
+                status=state.value if state else None, result=result.strip(), author=actor, created_at=now, version=1,
+            )
+            session.add(row)
+            session.flush()
+            drafts: list[events.EventDraft] = [
+                (EventKind.NOTE_ADDED, f"{kind.label} #{position}: {events.show(text.strip())}",
+                 {"note_id": row.id, "kind": kind.value, "text": text.strip()})
+            ]
+            if kind is NoteKind.ROOT_CAUSE:
+                after = incident.replace(root_cause=text.strip())
+                repository.save_incident(session, incident, after, self.ref.policies, now)
+                drafts += events.change_events(incident, after)
+            self._append(session, number, drafts, now, actor)
+            return repository.note_from_row(row)
+
+    def edit_note(
+        self, note_id: int, actor: str, text: str | None, status: HypothesisStatus | str | None = None,
+        result: str | None = None, expected_version: int | None = None,
+    ) -> DiagnosisNote:
+        """Change a note; the timeline keeps the old text (`eim_tui.services.notes`)."""
+        from eim_tui.services.notes import edit_note
+
+        self.access.authorize(actor, [Action.NOTE])
+        return edit_note(self, note_id, actor, text, status, result, expected_version)
+
+    def mark_root_cause(self, note_id: int, actor: str) -> DiagnosisNote:
+        """Record a note as the incident's root cause (`eim_tui.services.notes`)."""
+        from eim_tui.services.notes import mark_root_cause
+
+        self.access.authorize(actor, [Action.NOTE])
+        return mark_root_cause(self, note_id, actor)
+
+    def similar_open(self, service: str, ci: str, title: str, limit: int = 5, viewer: str | None = None) -> list:
+        """Open incidents like a report being logged, best first (`eim_tui.services.similar`); for a `viewer`
+        outside the security group, never a confidential one (it would show its title)."""
+        from eim_tui.services.similar import similar_open
+
+        include = viewer is None or self.access.context(viewer).sees_confidential
+        return similar_open(self.db, service, ci, title, limit, include_confidential=include)
+
+
+def _enum(kind, value, what: str):
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(str(value).lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        raise ValidationError(f"unknown {what} {value!r}; use one of: {', '.join(k.value for k in kind)}") from None
+
+
+def _hold_reason(value: HoldReason | str) -> HoldReason:
+    aliases = {"user": "awaiting_user", "vendor": "awaiting_vendor", "change": "awaiting_change"}
+    if isinstance(value, str):
+        value = aliases.get(value.lower(), value)
+    return _enum(HoldReason, value, "hold reason")
+

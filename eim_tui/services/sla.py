@@ -1,0 +1,210 @@
+"""SLA use cases: record each warning, breach and escalation once, as the scheduler finds them due.
+
+`SlaService(services)` finds the incidents with a moment in a window (indexed look-ups, see
+`store/sla_queries.py`), reads each under a row lock, asks the domain for its moments, and records
+those that have come: `record_sla_event` appends an SLA warning or breach, `escalate` appends an
+escalation and applies the rule (marked escalated, severity raised). Both go through
+`timeline.append_once` with the moment's key, so however many schedulers race, the unique index
+lets one of them write it and the others find it written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eim_tui.domain import events
+from eim_tui.domain.escalation import EscalationRule, Kind, SlaMoment, escalated, moments, recipients
+from eim_tui.domain.events import show
+from eim_tui.domain.model import EventKind, Incident, TimelineEvent
+from eim_tui.services.incidents import Services
+from eim_tui.store import repository, sla_queries, timeline
+
+ACTOR = "scheduler"  # a system actor (domain.access.SYSTEM_ACTORS)
+# Moments older than this when a scheduler first sees them are history, not news: a store opened
+# after a long pause does not fill its timelines with breaches nobody could have acted on.
+DEFAULT_LOOKBACK = timedelta(hours=24)
+BATCH = 50  # incidents per transaction: short write locks, few commits
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    recorded: list[Recorded]
+    next_at: datetime | None  # the earliest later moment of the incidents read
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A moment this process wrote into the timeline (another process may have written others)."""
+
+    moment: SlaMoment
+    event: TimelineEvent
+    recipients: tuple[str, ...] = ()
+
+
+class SlaService:
+    def __init__(self, services: Services) -> None:
+        self.svc = services
+        self.ref = services.ref
+        self.rules: tuple[EscalationRule, ...] = tuple(getattr(services.ref, "escalation_rules", ()))
+        self._rules_by_name = {r.name: r for r in self.rules}
+        self.sources = sla_queries.build_sources(services.ref.policies, self.rules)
+
+    # --- planning ------------------------------------------------------------------------------
+
+    def candidates(self, lo: datetime, hi: datetime) -> set[int]:
+        with self.svc.db.read() as session:
+            return sla_queries.candidates(session, self.sources, lo, hi)
+
+    def next_instant(self, after: datetime) -> datetime | None:
+        with self.svc.db.read() as session:
+            return sla_queries.next_instant(session, self.sources, after)
+
+    def moments_of(self, incident: Incident) -> list[SlaMoment]:
+        return moments(incident, self.ref.policy(incident.priority), self.rules)
+
+    # --- recording -----------------------------------------------------------------------------
+
+    def process(self, numbers: Iterable[int], until: datetime, horizon: datetime) -> Processed:
+        """Record every moment in (horizon, until] of these incidents that is not recorded yet.
+
+        Per batch of incidents: first a plain read, so incidents with nothing new to record never
+        take the write lock; then one transaction for the rest: the rows locked in number order,
+        read again, the recorded keys looked up at once, every new event appended in one go.
+        Should another scheduler slip one in first (the unique index refuses the batch), the
+        batch is redone one moment at a time, each through `append_once`."""
+        done: list[Recorded] = []
+        upcoming: datetime | None = None
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), BATCH):
+            with self.svc.db.read() as session:
+                due, later = self._due(sla_queries.read_incidents(session, wanted[start : start + BATCH]), until, horizon)
+                known = sla_queries.recorded_keys(session, [m.once_key for _, m in due])
+            if later is not None and (upcoming is None or later < upcoming):
+                upcoming = later
+            numbers_due = sorted({i.number for i, m in due if m.once_key not in known})
+            if not numbers_due:
+                continue
+            with self.svc.db.write() as session:
+                due, _ = self._due(sla_queries.lock_incidents(session, numbers_due), until, horizon)
+                known = sla_queries.recorded_keys(session, [m.once_key for _, m in due])
+                todo = [(i, m) for i, m in due if m.once_key not in known]
+                if not todo:
+                    continue
+                try:
+                    with session.begin_nested():
+                        done.extend(self._record_together(session, todo))
+                except IntegrityError:
+                    done.extend(self._record_one_by_one(session, todo))
+        return Processed(done, upcoming)
+
+    def _due(self, incidents: Iterable[Incident], until: datetime, horizon: datetime
+             ) -> tuple[list[tuple[Incident, SlaMoment]], datetime | None]:
+        """The moments in (horizon, until], and the earliest one after `until`."""
+        due: list[tuple[Incident, SlaMoment]] = []
+        upcoming: datetime | None = None
+        for incident in incidents:
+            for moment in self.moments_of(incident):
+                if moment.at > until:
+                    upcoming = moment.at if upcoming is None else min(upcoming, moment.at)
+                    break  # in time order: the rest are later still
+                if moment.at > horizon:
+                    due.append((incident, moment))
+        return due, upcoming
+
+    def _record_together(self, session: Session, todo: list[tuple[Incident, SlaMoment]]) -> list[Recorded]:
+        now = self.svc.clock.now()
+        drafts: list[timeline.NewEvent] = []
+        marks: list[tuple[int, SlaMoment, tuple[str, ...]]] = []
+        current: dict[int, Incident] = {}
+        for incident, moment in todo:
+            # Every moment comes from the incident as first read, so an escalation that changes it
+            # (a raised severity moves the due instants) cannot hide a sibling due at the same instant.
+            state = current.get(incident.number, incident)
+            if moment.kind is Kind.ESCALATION:
+                event, after, people = self._escalation_event(state, moment)
+                marks.append((len(drafts), moment, people))
+                drafts.append(event)
+                if after != state:
+                    current[incident.number] = repository.save_incident(session, state, after, self.ref.policies, now)
+                    drafts.extend(timeline.NewEvent(incident.number, k, text, d)
+                                  for k, text, d in events.change_events(state, after))
+            else:
+                marks.append((len(drafts), moment, ()))
+                drafts.append(self._sla_event(state, moment))
+        written = timeline.append(session, drafts, now, ACTOR)
+        return [Recorded(moment, written[index], people) for index, moment, people in marks]
+
+    def _record_one_by_one(self, session: Session, todo: list[tuple[Incident, SlaMoment]]) -> list[Recorded]:
+        done: list[Recorded] = []
+        current: dict[int, Incident] = {}
+        for incident, moment in todo:
+            state = current.get(incident.number, incident)
+            if moment.kind is Kind.ESCALATION:
+                recorded, current[incident.number] = self._escalate(session, state, moment)
+            else:
+                recorded = self._record_sla(session, state, moment)
+            if recorded is not None:
+                done.append(recorded)
+        return done
+
+    def record_sla_event(self, moment: SlaMoment) -> Recorded | None:
+        """Record one SLA warning or breach; None when it is already in the timeline."""
+        with self.svc.db.write() as session:
+            incident = repository.get_incident(session, moment.number, for_update=True)
+            return self._record_sla(session, incident, moment)
+
+    def escalate(self, moment: SlaMoment) -> Recorded | None:
+        """Record one escalation and apply its rule; None when it was already recorded."""
+        with self.svc.db.write() as session:
+            incident = repository.get_incident(session, moment.number, for_update=True)
+            return self._escalate(session, incident, moment)[0]
+
+    def _record_sla(self, session: Session, incident: Incident, moment: SlaMoment) -> Recorded | None:
+        event = timeline.append_once(session, self._sla_event(incident, moment), self.svc.clock.now(), ACTOR)
+        return None if event is None else Recorded(moment, event)
+
+    def _escalate(self, session: Session, incident: Incident, moment: SlaMoment) -> tuple[Recorded | None, Incident]:
+        draft, after, people = self._escalation_event(incident, moment)
+        now = self.svc.clock.now()
+        event = timeline.append_once(session, draft, now, ACTOR)
+        if event is None:
+            return None, incident
+        if after != incident:
+            saved = repository.save_incident(session, incident, after, self.ref.policies, now)
+            changes = events.change_events(incident, after)
+            timeline.append(session, [timeline.NewEvent(incident.number, k, s, d) for k, s, d in changes], now, ACTOR)
+            after = saved
+        return Recorded(moment, event, people), after
+
+    # --- what the timeline says -----------------------------------------------------------------
+
+    def _sla_event(self, incident: Incident, moment: SlaMoment) -> timeline.NewEvent:
+        assert moment.due is not None
+        if moment.kind is Kind.WARNING:
+            kind, summary = EventKind.SLA_WARNING, f"SLA warning: {moment.clock} due {show(moment.due)}"
+        else:
+            kind, summary = EventKind.SLA_BREACH, f"SLA breached: {moment.clock} was due {show(moment.due)}"
+        data = {"clock": moment.clock, "kind": moment.kind.value, "due": moment.due, "moment": moment.at,
+                "severity": incident.priority}
+        return timeline.NewEvent(moment.number, kind, summary, data, once_key=moment.once_key)
+
+    def _escalation_event(self, incident: Incident, moment: SlaMoment) -> tuple[timeline.NewEvent, Incident, tuple[str, ...]]:
+        rule = self._rules_by_name[moment.rule]
+        people = recipients(rule, incident, self.ref.group(incident.assignment_group))
+        after = escalated(incident, rule, self.ref.matrix, self.ref.policies)
+        actions = []
+        if after.escalated and not incident.escalated:
+            actions.append("marked escalated")
+        if after.priority != incident.priority:
+            actions.append(f"Sev{incident.priority} → Sev{after.priority}")
+        if people:
+            actions.append("alerted " + ", ".join(people))
+        summary = f"escalated: {rule.describe()}" + (f" — {'; '.join(actions)}" if actions else "")
+        data = {"rule": rule.name, "trigger": rule.trigger.value, "notify": list(people), "moment": moment.at,
+                "severity": incident.priority, "raised_to": after.priority if after.priority != incident.priority else None}
+        return timeline.NewEvent(moment.number, EventKind.ESCALATION, summary, data, once_key=moment.once_key), after, people

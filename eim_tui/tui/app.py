@@ -1,0 +1,156 @@
+"""The Textual application: wires the use cases, the settings and the screens together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from rich.markup import escape
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from eim_tui.services.permissions import Permissions
+from eim_tui.reference.paths import STYLES_DIR
+from eim_tui.services.incidents import Services
+from eim_tui.config import Settings
+
+
+IDENTITY_REFRESH_SECONDS = 10.0
+SLA_SCHEDULER_DELAY = 1.0
+
+
+class EimApp(App[None]):
+    """eim's TUI. One instance per terminal; every database call runs in a worker thread."""
+
+    TITLE = "eim"
+    CSS_PATH = [
+        STYLES_DIR / "app.tcss",
+        STYLES_DIR / "queue.tcss",
+        STYLES_DIR / "detail.tcss",
+        STYLES_DIR / "help.tcss",
+        STYLES_DIR / "timeline.tcss",
+        STYLES_DIR / "bulk.tcss",
+        STYLES_DIR / "new_incident.tcss",
+        STYLES_DIR / "notes.tcss",
+    ]
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key on this screen"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave eim"),
+    ]
+
+    def __init__(
+        self,
+        services: Services,
+        user: str,
+        settings: Settings | None = None,
+        poll_interval: float = 1.0,
+        tick_interval: float = 1.0,
+        sla_scheduler: bool = True,
+    ) -> None:
+        super().__init__()
+        self.services = services
+        self.user = user
+        self.settings = settings or Settings()
+        self.poll_interval = poll_interval
+        self.tick_interval = tick_interval
+        self.clock = services.clock
+        # The SLA scheduler and alert channels (sla_app.py); False for tests that want a still store.
+        self.run_sla_scheduler = sla_scheduler
+        self.sla_scheduler = None
+        self.alert_center = None
+        # Who is looking: read once before the UI runs; a worker re-reads it, since roles change.
+        self.user_context = services.access.context(user)
+
+    @property
+    def permissions(self) -> Permissions:
+        """What this user may do and see; screens ask it in `check_action` to grey out what a role forbids."""
+        return Permissions(self.user_context)
+
+    @work(thread=True, exclusive=True, group="identity", exit_on_error=False, description="re-read the user's role")
+    def _refresh_identity(self) -> None:
+        fresh = self.services.access.context(self.user)
+        if fresh != self.user_context:
+            self.call_from_thread(self._identity_changed, fresh)
+
+    def _identity_changed(self, fresh) -> None:
+        self.user_context = fresh
+        self.screen.refresh_bindings()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # Concrete colours from the current theme: Textual substitutes variables only once, so a
+        # value of "$error" would reach the CSS parser as the text "$error" and fail.
+        colors = self.current_theme.to_color_system().generate()
+        aliases = {
+            "sev-1": "error",
+            "sev-2": "warning",
+            "sev-3": "accent",
+            "sev-4": "primary",
+            "sev-5": "foreground-muted",
+            "sla-breached": "error",
+            "sla-warning": "warning",
+            "sla-ok": "success",
+            "sla-paused": "foreground-muted",
+        }
+        return {name: colors[source] for name, source in aliases.items()}
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
+        self.push_screen(self.first_screen())
+        if self.run_sla_scheduler:
+            # A moment later: its first sweep costs about a second of CPU on 100,000 incidents and
+            # would otherwise hold back the first frame of the queue.
+            self.set_timer(SLA_SCHEDULER_DELAY, self._start_sla_scheduler)
+
+    def _start_sla_scheduler(self) -> None:
+        from eim_tui.tui import sla as sla_app
+
+        sla_app.start(self)
+
+    def on_unmount(self) -> None:
+        from eim_tui.tui import sla as sla_app
+
+        sla_app.stop(self)
+
+    def on_sla_alerts(self, message) -> None:
+        """SLA warnings, breaches and escalations for this user, from the scheduler's thread."""
+        if self.alert_center is not None:
+            self.alert_center.receive(message.alerts)
+
+    def on_scheduler_trouble(self, message) -> None:
+        self.notify(escape(message.error), title="SLA scheduler cannot reach the store", severity="error")
+
+    def first_screen(self) -> Screen:
+        """The screen eim opens on; `WallApp` (the wall board) opens on its board instead."""
+        from eim_tui.tui.screens.queue import QueueScreen
+
+        return QueueScreen()
+
+    def action_help(self) -> None:
+        from eim_tui.tui.dialogs.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers every action the current screen allows, by its footer words."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+            yield SystemCommand(
+                f"{binding.description} ({key})",
+                binding.tooltip or binding.description,
+                partial(active.node.run_action, binding.action),
+            )
+        extra = getattr(screen, "palette_commands", None)
+        if extra is not None:
+            yield from extra()
+        yield from super().get_system_commands(screen)

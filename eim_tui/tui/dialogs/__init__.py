@@ -1,0 +1,1 @@
+"""Every modal screen: forms, questions, pickers and the help screen."""

@@ -1,0 +1,315 @@
+"""The new-incident form (`n` from the queue): every logging field, the live priority, a routing
+proposal accepted with one key, a duplicate check on save, and a draft kept while typing.
+
+Built on `widgets.form.FormScreen` (labelled fields, inline errors, `ctrl+s`, careful `escape`).
+What the form computes lives in `eim_tui.tui.intake_form`; the store is only touched in workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from textual import work
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.timer import Timer
+from textual.widgets import Input, Select, TextArea
+
+from eim_tui.tui import intake_form as intake
+from eim_tui.domain.drafts import NEW_INCIDENT, Draft
+from eim_tui.domain.errors import DomainError
+from eim_tui.domain.intake import NewIncident
+from eim_tui.domain.model import EventKind, Incident, Source, format_key
+from eim_tui.services.drafts import DraftKeeper, Drafts
+from eim_tui.reference.data import RoutingRule
+from eim_tui.services.similar import SimilarIncident
+from eim_tui.tui.dialogs.confirm import ConfirmScreen
+from eim_tui.tui.draft_writer import DraftWriter
+from eim_tui.tui.dialogs.form import Field, FormScreen
+
+ACCEPT_KEY = "ctrl+r"
+# Typing any of these may change what the routing rules propose.
+_PROPOSAL_INPUTS = {"title", "description", "service"}
+
+
+@dataclass
+class DuplicatesChecked(Message):
+    report: NewIncident
+    similar: list[SimilarIncident]
+
+
+@dataclass
+class IncidentLogged(Message):
+    incident: Incident
+
+
+@dataclass
+class LogFailed(Message):
+    error: str
+
+
+class NewIncidentScreen(FormScreen):
+    FORM_TITLE = "New incident"
+    DRAFT_DELAY = 0.5  # seconds of quiet typing before the draft is written
+    PROPOSAL_DELAY = 0.3
+    BINDINGS = [
+        Binding(ACCEPT_KEY, "accept_proposal", "Accept proposal", id="new_incident.accept_proposal",
+                tooltip="Use the proposed category, subcategory and assignment group", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        self.ref = self.app.services.ref
+        super().__init__()
+        keeper = DraftKeeper(Drafts(self.app.services.db, self.app.clock), self.app.user, NEW_INCIDENT)
+        self.draft = DraftWriter(self, keeper, self._draft_content, self.DRAFT_DELAY, self.show_message)
+        self.draft.enabled = False  # no draft is written until an earlier one was offered back
+        self.proposal: RoutingRule | None = None
+        self._proposal_timer: Timer | None = None
+        self._saving = False
+
+    def form_fields(self) -> list[Field]:
+        ref = self.ref
+        return [
+            Field("title", "Title", required=True, placeholder="in a line: what is wrong, where"),
+            Field("proposal", "Categorization", kind="info", value=intake.describe_proposal(None, False, "")),
+            Field("description", "Description and symptoms", kind="area"),
+            Field("impact", "Impact", kind="select", options=intake.IMPACTS, required=True),
+            Field("urgency", "Urgency", kind="select", options=intake.URGENCIES, required=True),
+            Field("priority", "Priority", kind="info", value=intake.priority_preview(ref, None, None)),
+            Field("service", "Service", placeholder="type; → takes the completion",
+                  suggestions=intake.service_names(ref)),
+            Field("ci", "Configuration item", placeholder="type; → takes the completion",
+                  suggestions=intake.item_names(ref, "")),
+            Field("detected", "Detected at", placeholder="now",
+                  help="empty means now; or 10m ago, 14:05, 2026-11-26T14:05Z"),
+            Field("source", "Source", kind="select", options=intake.SOURCES, value=Source.USER_REPORT.value),
+            Field("severity", "Initial severity guess", kind="select", options=intake.severity_options(ref)),
+            Field("category", "Category", kind="select", options=intake.category_options(ref)),
+            Field("subcategory", "Subcategory", kind="select", options=[], placeholder="choose a category first"),
+            Field("group", "Assignment group", kind="select", options=intake.group_options(ref)),
+            Field("reporter", "Reporter name"),
+            Field("contact", "Reporter contact", placeholder="e-mail or phone"),
+            Field("department", "Reporter department"),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.draft.load(self._offer_draft)
+
+    # --- live help -------------------------------------------------------------------------------
+
+    def field_changed(self, name: str, value: Any) -> None:
+        if name in ("impact", "urgency"):
+            self.set_info("priority", intake.priority_preview(self.ref, self.value_of("impact"),
+                                                              self.value_of("urgency")))
+        elif name == "category":
+            current = self.value_of("subcategory")
+            self.set_options("subcategory", intake.subcategory_options(self.ref, value), current)
+        elif name == "ci" and value and not self.value_of("service"):
+            if owner := intake.service_of_item(self.ref, value):
+                self.query_one("#field-service", Input).value = owner
+        if name == "service":
+            self.query_one("#field-ci", Input).suggester = SuggestFromList(
+                intake.item_names(self.ref, value or ""), case_sensitive=False)
+        if name in _PROPOSAL_INPUTS:
+            if self._proposal_timer is not None:
+                self._proposal_timer.stop()
+            self._proposal_timer = self.set_timer(self.PROPOSAL_DELAY, self._update_proposal)
+        elif name in ("category", "subcategory", "group"):
+            self._show_proposal()
+        self.draft.typed()
+
+    def _update_proposal(self) -> None:
+        self.proposal = intake.propose(self.ref, self.value_of("title") or "", self.value_of("description") or "",
+                                       self.value_of("service") or "")
+        self._show_proposal()
+        self.refresh_bindings()
+
+    def _proposal_accepted(self) -> bool:
+        rule = self.proposal
+        return rule is not None and (self.value_of("category"), self.value_of("subcategory"),
+                                     self.value_of("group")) == (rule.category, rule.subcategory, rule.group)
+
+    def _show_proposal(self) -> None:
+        text = intake.describe_proposal(self.proposal, self._proposal_accepted(), self._accept_key())
+        self.set_info("proposal", text)
+        self.query_one("#field-proposal").set_class(self.proposal is not None, "-proposed")
+
+    def _accept_key(self) -> str:
+        """The key that accepts, as the footer shows it (the user may have remapped it)."""
+        for active in self.active_bindings.values():
+            if active.binding.action == "accept_proposal":
+                return self.app.get_key_display(active.binding)
+        return ACCEPT_KEY
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "accept_proposal":
+            return self.proposal is not None and not self._proposal_accepted()
+        return True
+
+    def action_accept_proposal(self) -> None:
+        rule = self.proposal
+        if rule is None:
+            return
+        self.query_one("#field-category", Select).value = rule.category
+        self.set_options("subcategory", intake.subcategory_options(self.ref, rule.category), rule.subcategory)
+        self.query_one("#field-group", Select).value = rule.group
+        self._show_proposal()
+        self.refresh_bindings()
+
+    # --- the draft -------------------------------------------------------------------------------
+
+    def _offer_draft(self, draft: Draft | None) -> None:
+        if draft is None or not any(draft.content.values()):
+            self.draft.enabled = True
+            return
+        when = draft.saved_at.astimezone().strftime("%H:%M")
+        title = draft.content.get("title") or "(no title yet)"
+
+        def answered(restore: bool | None) -> None:
+            if restore:
+                self._fill(draft.content)
+            else:
+                self.draft.discard()
+            self.draft.enabled = True
+
+        self.app.push_screen(
+            ConfirmScreen(f"Restore the draft from {when}?", yes="Restore it", no="Discard it", body=title),
+            answered,
+        )
+
+    def _fill(self, content: dict[str, Any]) -> None:
+        # The category goes first: the subcategory's options follow it.
+        order = ["category"] + [n for n in content if n != "category"]
+        for name in order:
+            if name not in self._fields or self._fields[name].kind == "info" or name not in content:
+                continue
+            value = content[name]
+            widget = self.query_one(f"#field-{name}")
+            if isinstance(widget, TextArea):
+                widget.load_text(str(value or ""))
+            elif isinstance(widget, Select):
+                if name == "subcategory":
+                    self.set_options("subcategory", intake.subcategory_options(self.ref, content.get("category")),
+                                     value)
+                elif value is None:
+                    widget.clear()
+                elif any(value == v for _, v in self._fields[name].options):
+                    widget.value = value
+            elif isinstance(widget, Input):
+                widget.value = str(value or "")
+
+    def _draft_content(self) -> dict[str, Any] | None:
+        """The typed values, or None while nothing but the defaults is there."""
+        values = self.values()
+        typed = any(v is not None and str(v).strip() for k, v in values.items() if k != "source")
+        return values if typed else None
+
+    def _stop_drafting(self) -> int:
+        self.draft.enabled = False
+        return self.draft.retire()
+
+    def action_cancel(self) -> None:
+        if not self.dirty:
+            self.draft.discard()
+            self.dismiss(None)
+            return
+
+        def answered(drop: bool | None) -> None:
+            if drop:
+                self.draft.enabled = False
+                self.draft.discard()
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmScreen("Drop the text you typed?", yes="Drop it", no="Keep editing",
+                                           body="The draft is deleted too."), answered)
+
+    # --- saving ----------------------------------------------------------------------------------
+
+    def validate(self, values: dict[str, Any]) -> dict[str, str]:
+        _, errors = intake.check(values, self.ref, self.app.clock.now())
+        return errors
+
+    def save(self, values: dict[str, Any]) -> None:
+        if self._saving:
+            return
+        report, errors = intake.check(values, self.ref, self.app.clock.now())
+        if report is None:
+            self.show_errors(errors)
+            return
+        self._saving = True
+        self.show_message("checking for duplicates…")
+        self._check_duplicates(report)
+
+    @work(thread=True, exit_on_error=False, group="new-incident-save", description="check for duplicates")
+    def _check_duplicates(self, report: NewIncident) -> None:
+        try:
+            similar = self.app.services.similar_open(report.service, report.configuration_item, report.title, 5,
+                                                     viewer=self.app.user)
+        except Exception:
+            similar = []  # the check helps; it must not stop an incident being logged
+        self.post_message(DuplicatesChecked(report, similar))
+
+    def on_duplicates_checked(self, message: DuplicatesChecked) -> None:
+        if not message.similar:
+            self._log(message.report)
+            return
+        from eim_tui.tui.dialogs.duplicates import DuplicatesScreen
+
+        def chosen(choice: int | str | None) -> None:
+            if choice is None:
+                self._saving = False
+                self.show_message("")
+            elif choice == "new":
+                self._log(message.report)
+            else:
+                self._log(dataclasses.replace(message.report, parent_number=int(choice)))
+
+        self.app.push_screen(DuplicatesScreen(message.report.title, message.similar), chosen)
+
+    def _log(self, report: NewIncident) -> None:
+        self.show_message("saving…")
+        self._log_incident(report, self._stop_drafting())
+
+    @work(thread=True, exit_on_error=False, group="new-incident-save", description="log the incident")
+    def _log_incident(self, report: NewIncident, generation: int) -> None:
+        extra = []
+        if report.parent_number is not None:
+            parent = format_key(report.parent_number)
+            extra.append((EventKind.LINKED, f"logged as a duplicate of {parent}",
+                          {"field": "parent_number", "old": None, "new": report.parent_number}))
+        try:
+            incident = self.app.services.log_incident(report, self.app.user, extra)
+        except DomainError as exc:
+            self.post_message(LogFailed(str(exc)))
+            return
+        except Exception as exc:
+            self.post_message(LogFailed(f"could not save: {_one_line(exc)}"))
+            return
+        self.draft.delete_now(generation)
+        self.post_message(IncidentLogged(incident))
+
+    def on_log_failed(self, message: LogFailed) -> None:
+        self._saving = False
+        self.draft.enabled = True
+        self.show_message(message.error)
+        self.draft.save_now()  # the typed text is kept, as a draft too
+
+    def on_incident_logged(self, message: IncidentLogged) -> None:
+        from eim_tui.tui.screens.detail import DetailScreen
+
+        incident = message.incident
+        app = self.app
+        self.dismiss(None)
+        suffix = f" as a duplicate of {format_key(incident.parent_number)}" if incident.parent_number else ""
+        app.notify(f"{incident.key} logged{suffix}: Sev{incident.priority} · {incident.title}",
+                   title="Logged", markup=False)
+        app.push_screen(DetailScreen(incident.number))
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

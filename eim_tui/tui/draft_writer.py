@@ -1,0 +1,89 @@
+"""A screen's draft, written as the user types: debounced, in worker threads, never blocking.
+
+The screen says when something was typed (`typed()`), gives the content to keep (`content`,
+None for "nothing worth keeping"), and retires or discards the draft when the real thing is saved
+or dropped. `DraftKeeper` makes sure a slow write can never bring back a discarded draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from textual.dom import DOMNode
+from textual.timer import Timer
+
+from eim_tui.domain.drafts import Draft
+from eim_tui.services.drafts import DraftKeeper
+
+
+class DraftWriter:
+    def __init__(self, node: DOMNode, keeper: DraftKeeper, content: Callable[[], dict[str, Any] | None],
+                 delay: float, failed: Callable[[str], None]) -> None:
+        self.node = node
+        self.keeper = keeper
+        self.content = content
+        self.delay = delay
+        self.failed = failed
+        self.enabled = True
+        self._timer: Timer | None = None
+
+    def typed(self) -> None:
+        """Something changed: write the draft once typing pauses for `delay` seconds."""
+        if not self.enabled:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.node.set_timer(self.delay, self.save_now)
+
+    def save_now(self) -> None:
+        content = self.content()
+        if content is not None:
+            self._run(partial(self._write, content, self.keeper.generation), "save the draft")
+
+    def retire(self) -> int:
+        """Stop writing what was typed so far (it is being saved for real); see `DraftKeeper`."""
+        if self._timer is not None:
+            self._timer.stop()
+        return self.keeper.retire()
+
+    def discard(self) -> None:
+        """Drop the draft: stop any write on its way and delete the stored one."""
+        generation = self.retire()
+        self._run(partial(self.delete_now, generation), "delete the draft")
+
+    def load(self, found: Callable[[Draft | None], None]) -> None:
+        """Look for a stored draft in a worker; `found` gets it (or None) on the UI thread."""
+        def look() -> None:
+            try:
+                draft = self.keeper.load()
+            except Exception:  # no draft is better than no screen
+                draft = None
+            self.node.app.call_from_thread(lambda: found(draft) if self.node.is_attached else None)
+
+        self._run(look, "look for a draft")
+
+    def _run(self, work: Callable[[], None], description: str) -> None:
+        # On the app, not the screen: a screen's workers are cancelled when it closes, and the
+        # delete asked for just before closing must still happen.
+        self.node.app.run_worker(work, thread=True, group="draft", exit_on_error=False, description=description)
+
+    def _write(self, content: dict[str, Any], generation: int) -> None:
+        try:
+            self.keeper.save(content, generation)
+        except Exception as exc:  # the screen still works; it says that drafts do not
+            text = str(exc).strip().splitlines()
+            self.node.app.call_from_thread(self._failed, f"draft not saved: {text[0] if text else type(exc).__name__}")
+
+    def _failed(self, message: str) -> None:
+        if self.node.is_attached:
+            self.failed(message)
+
+    def delete_now(self, generation: int) -> None:
+        """Delete the draft retired as `generation`, in the calling thread (a worker: the one that
+        just saved the real thing)."""
+        try:
+            self.keeper.delete(generation)
+        except Exception:
+            pass  # a stale draft is offered back next time and can be discarded then

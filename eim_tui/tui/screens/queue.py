@@ -1,0 +1,384 @@
+"""The queue: the first screen an on-call engineer sees. Views, a filter, live countdowns, live updates.
+
+The screen owns the view, filter and sort; it asks the store for the ordered incident numbers in a
+worker thread and hands rows to the `QueueTable` as it asks for them. A 1 s timer ticks the
+countdowns (visible lines only); a poll of the change marker picks up what anyone else changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from eim_tui.domain.errors import DomainError
+from eim_tui.domain.filters import Filter, FilterError, parse
+from eim_tui.domain.model import QueueRow
+from eim_tui.store.queries import Sort, View
+from eim_tui.tui.widgets.queue_table import QueueTable
+
+VIEWS = list(View)
+SORTS = list(Sort)
+
+
+@dataclass
+class QueueLoaded(Message):
+    numbers: list[int]
+    rows: list[QueueRow]
+    marker: int
+    changed: frozenset[int]
+    generation: int
+    complete: bool = True  # False: only the first page, the whole list follows
+
+
+@dataclass
+class RowsLoaded(Message):
+    rows: list[QueueRow]
+
+
+@dataclass
+class StoreFailed(Message):
+    """A worker could not reach the store; the queue keeps what it shows and says so."""
+
+    what: str
+    error: str
+
+
+class QueueScreen(Screen[None]):
+    BINDINGS = [
+        Binding("n", "new_incident", "New", id="queue.new", tooltip="Log a new incident"),
+        Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter: words, sev<=2, state:new, breached…"),
+        Binding("v", "next_view", "View", id="queue.view", tooltip="Next view: open, mine, my groups, unassigned…"),
+        Binding("s", "next_sort", "Sort", id="queue.sort", tooltip="Next sort order"),
+        Binding("a", "acknowledge", "Ack+take", id="queue.acknowledge", tooltip="Acknowledge and take the incident"),
+        Binding("asterisk", "mark_all", "Mark all", id="queue.mark_all",
+                tooltip="Mark every incident matching the current view and filter"),
+        Binding("b", "bulk", "Bulk…", id="queue.bulk",
+                tooltip="Acknowledge, assign, resolve or merge the marked incidents (preview first)"),
+        Binding("u", "clear_marks", "Unmark", id="queue.clear_marks", tooltip="Clear every mark"),
+        Binding("escape", "clear_filter", "Clear filter", id="queue.clear_filter", show=False,
+                tooltip="Drop the filter"),
+    ]
+
+    view: var[View] = var(View.OPEN)
+    sort: var[Sort] = var(Sort.SLA)
+    filter: var[Filter] = var(Filter)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._marker = -1
+        self._generation = 0
+        self._loading = False
+        self._pending: set[int] = set()
+        self._head_painted = threading.Event()
+        self._allowed: tuple[bool | None, ...] = ()
+        self._groups: list[str] | None = None
+
+    @property
+    def services(self):
+        return self.app.services
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="queue-top"):
+            yield Static("", id="queue-title", markup=False)
+            yield Static("", id="queue-clock", markup=False)
+        yield Input(placeholder="filter: words sev<=2 state:new service:… group:… assignee:me breached",
+                    id="queue-filter")
+        yield QueueTable(now=self.app.clock.now(), id="queue-table")
+        yield Static("", id="queue-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.display = False
+        box.border_title = "Filter — enter applies · esc closes"
+        self.query_one(QueueTable).focus()
+        self._update_title(None)
+        self._tick()  # the clock shows from the first frame, not a tick later
+        self.reload()
+        self.set_interval(self.app.tick_interval, self._tick)
+        self.set_interval(self.app.poll_interval, self._poll)
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def reload(self, changed: Iterable[int] = ()) -> None:
+        self._loading = True
+        self._generation += 1
+        first = self._marker < 0  # nothing shown yet
+        self._load(self.view, self.filter, self.sort, self._generation, frozenset(changed), first)
+
+    @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False, description="load the queue")
+    def _load(
+        self, view: View, f: Filter, sort: Sort, generation: int, changed: frozenset[int], first: bool = False
+    ) -> None:
+        svc = self.services
+        page = max(self.app.size.height * 2, 60)
+        try:
+            if self._groups is None:
+                self._groups = svc.user_groups(self.app.user)
+            marker = svc.change_marker()
+            head: list[int] = []
+            if first:
+                # The top of the queue paints first: a page is a few milliseconds to read, the
+                # ordered list of 40,000 open incidents a hundred.
+                head = svc.queue(view, f, self.app.user, self._groups, limit=page, sort=sort)
+                rows = svc.rows(head, viewer=self.app.user)
+                self.post_message(QueueLoaded(head, rows, marker, changed, generation, complete=False))
+                # Reading the whole list competes with that frame for the interpreter: let it paint.
+                self._head_painted.wait(timeout=1.0)
+            numbers = svc.queue(view, f, self.app.user, self._groups, sort=sort)
+            wanted = (set(numbers[:page]) - set(head)) | (set(changed) & set(numbers))
+            rows = svc.rows(list(wanted), viewer=self.app.user)  # confidential rows as placeholders
+        except Exception as exc:  # shown, never raised into the UI
+            self.post_message(StoreFailed("load the queue", _one_line(exc)))
+            return
+        self.post_message(QueueLoaded(numbers, rows, marker, changed, generation))
+
+    def on_queue_loaded(self, message: QueueLoaded) -> None:
+        if message.generation != self._generation:
+            return  # a newer load is under way
+        table = self.query_one(QueueTable)
+        self._marker = max(self._marker, message.marker)
+        if message.complete:
+            self._loading = False
+            if self._pending:
+                # Changes that came in while this load ran: load once more, rather than restart the
+                # load on every change and show nothing while changes keep coming.
+                pending, self._pending = self._pending, set()
+                self.call_later(self.reload, pending)
+        table.set_numbers(message.numbers)
+        table.update_rows(message.rows)
+        self._update_title(len(message.numbers) if message.complete else None)
+        if not message.complete:
+            self.call_after_refresh(self._head_painted.set)
+
+    @on(QueueTable.RowsWanted)
+    def _rows_wanted(self, message: QueueTable.RowsWanted) -> None:
+        self._load_rows(message.numbers)
+
+    @work(thread=True, group="queue-rows", exit_on_error=False, description="load queue rows")
+    def _load_rows(self, numbers: list[int]) -> None:
+        try:
+            rows = self.services.rows(numbers, viewer=self.app.user)
+        except Exception as exc:
+            self.post_message(StoreFailed("load rows", _one_line(exc)))
+            return
+        self.post_message(RowsLoaded(rows))
+
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        self.query_one(QueueTable).update_rows(message.rows)
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        if message.what == "load the queue":
+            self._loading = False  # the next poll may try again
+        self._status(f"could not {message.what}: {message.error}", error=True)
+
+    # --- live: countdowns and other people's changes --------------------------------------------
+
+    def _tick(self) -> None:
+        now = self.app.clock.now()
+        self.query_one(QueueTable).tick(now)
+        # layout=False: the clock keeps its width, and a layout of the screen every second costs more
+        # than the whole tick.
+        self.query_one("#queue-clock", Static).update(now.astimezone().strftime("%H:%M:%S"), layout=False)
+
+    def _poll(self) -> None:
+        if self._marker >= 0:
+            self._check_changes(self._marker)
+
+    @work(thread=True, exclusive=True, group="queue-poll", exit_on_error=False, description="watch for changes")
+    def _check_changes(self, since: int) -> None:
+        try:
+            marker, changed = self.services.changes_since(since)
+        except Exception as exc:
+            self.post_message(StoreFailed("check for changes", _one_line(exc)))
+            return
+        if changed:
+            self.app.call_from_thread(self._on_changes, marker, changed)
+
+    def _on_changes(self, marker: int, changed: set[int]) -> None:
+        self._marker = max(self._marker, marker)
+        if self._loading:
+            self._pending |= changed
+            return
+        self.reload(changed)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_next_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+
+    def action_show_view(self, name: str) -> None:
+        self.view = View(name)
+
+    def action_next_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+
+    def watch_view(self) -> None:
+        self._after_change()
+
+    def watch_sort(self) -> None:
+        self._after_change()
+
+    def watch_filter(self) -> None:
+        self._after_change()
+
+    def _after_change(self) -> None:
+        if self.is_mounted:
+            self._update_title(None)
+            self.reload()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.value = self.filter.text
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        try:
+            self.filter = parse(event.value)
+        except FilterError as exc:
+            self._status(f"filter not applied: {exc}", error=True)
+            return
+        self._status("")
+        event.input.display = False
+        self.query_one(QueueTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        if box.display:
+            box.display = False
+            self.query_one(QueueTable).focus()
+            self._status("")
+            return
+        if not self.filter.is_empty:
+            self.filter = Filter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "acknowledge":
+            row = self.query_one(QueueTable).cursor_row if self.is_mounted else None
+            if row is not None and self.app.permissions.forbids(action, row):
+                return None  # the role forbids it: greyed
+            return row is not None and row.state.value == "new"
+        if self.app.permissions.forbids(action):
+            return None
+        if action == "clear_filter":
+            return True
+        if action in ("bulk", "clear_marks"):
+            return bool(self.is_mounted and self.query_one(QueueTable).marked)
+        return True
+
+    def on_queue_table_highlighted(self, _: QueueTable.Highlighted) -> None:
+        # Refreshing the bindings rebuilds the footer (tens of milliseconds): only when what the
+        # keys may do changed with the incident under the cursor, not on every cursor move.
+        allowed = tuple(self.check_action(b.action, ()) for b in Binding.make_bindings(self.BINDINGS))
+        if allowed != self._allowed:
+            self._allowed = allowed
+            self.refresh_bindings()
+
+    def action_acknowledge(self) -> None:
+        row = self.query_one(QueueTable).cursor_row
+        if row is None:
+            return
+        self._acknowledge(row.number, row.version)
+
+    @work(thread=True, group="queue-act", exit_on_error=False, description="acknowledge")
+    def _acknowledge(self, number: int, version: int) -> None:
+        try:
+            incident = self.services.acknowledge(number, self.app.user, expected_version=version)
+        except DomainError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Not acknowledged", severity="error")
+            self.app.call_from_thread(self.reload, {number})
+            return
+        except Exception as exc:
+            self.post_message(StoreFailed("acknowledge", _one_line(exc)))
+            return
+        self.app.call_from_thread(self.notify, f"{incident.key} acknowledged and taken by {self.app.user}")
+        self.app.call_from_thread(self.reload, {number})
+
+    @on(QueueTable.Selected)
+    def _open(self, message: QueueTable.Selected) -> None:
+        from eim_tui.tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(message.number))
+
+    # --- storm triage: marks and bulk actions (screens/bulk.py) -----------------------------------
+
+    def action_mark_all(self) -> None:
+        self.query_one(QueueTable).mark_all()
+
+    def action_clear_marks(self) -> None:
+        self.query_one(QueueTable).clear_marks()
+
+    def on_queue_table_marks_changed(self, message: QueueTable.MarksChanged) -> None:
+        self._status(f"{message.count:,} marked — b: bulk action, u: unmark" if message.count else "")
+        self.refresh_bindings()
+
+    def action_bulk(self, kind: str = "") -> None:
+        from eim_tui.tui.dialogs.bulk import start_bulk
+
+        table = self.query_one(QueueTable)
+        numbers = [n for n in table.numbers if n in table.marked]
+        if numbers:
+            start_bulk(self, numbers, {n: table.row(n) for n in numbers}, self._bulk_finished, kind)
+
+    def _bulk_finished(self, outcomes) -> None:
+        done = sum(1 for o in outcomes if o.ok)
+        refused = len(outcomes) - done
+        self.notify(f"{done} done, {refused} refused" + (" — see the result list" if refused else ""),
+                    title="Bulk action", severity="warning" if refused else "information", markup=False)
+        self.query_one(QueueTable).clear_marks()
+        self.reload({o.number for o in outcomes})
+
+    def action_new_incident(self) -> None:
+        try:
+            from eim_tui.tui.dialogs.new_incident import NewIncidentScreen
+        except ImportError:
+            self.notify("The new-incident form is not available in this build; use `eim new` from a shell.")
+            return
+        self.app.push_screen(NewIncidentScreen())
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        for view in VIEWS:
+            yield SystemCommand(f"View: {view.label}", f"Show {view.label.lower()} incidents",
+                                partial(self.action_show_view, view.value))
+        for sort in SORTS:
+            yield SystemCommand(f"Sort: {sort.label}", f"Order the queue by {sort.label.lower()}",
+                                partial(setattr, self, "sort", sort))
+        if self.query_one(QueueTable).marked:
+            from eim_tui.services.bulk import BulkKind
+
+            for kind in BulkKind:
+                yield SystemCommand(f"Bulk: {kind.label} the marked incidents", "Preview first, then confirm",
+                                    partial(self.action_bulk, kind.value))
+
+    # --- display -------------------------------------------------------------------------------
+
+    def _update_title(self, count: int | None) -> None:
+        counted = "…" if count is None else f"{count:,}"
+        parts = [f"eim · {self.view.label} ({counted})", f"sort: {self.sort.label}"]
+        if not self.filter.is_empty:
+            parts.append(f"filter: {self.filter.text}")
+        parts.append(self.app.user)
+        self.query_one("#queue-title", Static).update(" · ".join(parts))
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#queue-status", Static)
+        status.update(text)
+        status.set_class(error, "error")
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

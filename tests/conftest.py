@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,33 @@ from eim_tui.domain import FixedClock
 
 FIXED_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(autouse=True)
+def own_configuration(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the developer's own config.toml or EIM_* variables: each starts from an
+    empty configuration file of its own (a test that wants settings writes to it)."""
+    for name in ("EIM_DB", "EIM_USER", "EIM_DEFAULT_ROLE", "EIM_EXPORT_DIR", "EIM_INGEST_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path_factory.mktemp("config") / "config.toml"
+    monkeypatch.setenv("EIM_CONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+def app_factory() -> Iterator[Callable[..., object]]:
+    """`app_factory(svc, user="alice", config=None, wall=None, …)`: the app `bootstrap.make_app`
+    builds — the one way the tests get one. Timers default to an hour, so nothing polls or ticks
+    unless the test asks (`poll_interval=0.2`), and the SLA scheduler is off unless asked."""
+    from eim_tui.bootstrap import make_app
+    from eim_tui.config import Config
+
+    def make(services, user: str = "alice", *, config: Config | None = None, wall=None,
+             poll_interval: float = 3600.0, tick_interval: float = 3600.0, sla_scheduler: bool = False):
+        return make_app(config or Config(), services, user, wall=wall, poll_interval=poll_interval,
+                        tick_interval=tick_interval, sla_scheduler=sla_scheduler)
+
+    yield make
 
 
 @pytest.fixture

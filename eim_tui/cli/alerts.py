@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from eim_tui.config_alerts import CHANNELS
+from eim_tui.config import CHANNELS
 from eim_tui.notify.desktop import Outcome, desktop_session, notify_desktop
 from eim_tui.notify.terminal import BEL, for_terminal, write_to_tty
 
@@ -28,13 +28,8 @@ def add_parsers(sub, common, db_only) -> None:
 
 
 def cmd_alerts(args, _svc) -> int:
-    from eim_tui.cli.main import UsageError, emit_json
-    from eim_tui.config import SettingsError, load_settings
-
-    try:
-        settings = load_settings().alerts
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+    from eim_tui.cli.main import emit_json
+    settings = args.config.alerts
     results = run_test(settings.escape, settings.tmux_passthrough, args.tty)
     if args.json:
         emit_json({name: {"ok": o.ok, "detail": o.detail, "enabled": name in settings.channels}

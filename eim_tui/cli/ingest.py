@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import signal
 import sys
@@ -66,7 +65,7 @@ def cmd_ingest(args, svc) -> int:
     svc = services(args)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="eim ingest: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    settings = Settings(token=args.token or os.environ.get("EIM_INGEST_TOKEN") or None, max_body=args.max_body)
+    settings = Settings(token=args.token or args.config.ingest_token, max_body=args.max_body)
     server = IngestServer(AlertProcessor(svc, routing), settings)
     try:
         asyncio.run(_serve(server, *args.listen))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -26,9 +25,10 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def default_user() -> str:
-    if user := os.environ.get("EIM_USER"):
-        return user
+def default_user(config=None) -> str:
+    """`--user` absent: `EIM_USER` (read into the configuration), else the OS login."""
+    if config is not None and config.user:
+        return config.user
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
@@ -123,8 +123,9 @@ def _level(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        args.db = getattr(args, "db", None)
-        args.user = getattr(args, "user", None) or default_user()
+        args.config = _load_config()
+        args.db = getattr(args, "db", None) or args.config.db_url
+        args.user = getattr(args, "user", None) or default_user(args.config)
         return run(args)
     except UsageError as exc:
         return fail(str(exc))
@@ -136,6 +137,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # the last line of defence: one line, not a traceback
         return fail(_explain(exc), status=1)
+
+
+def _load_config():
+    """config.toml and the EIM_* variables, read once for the whole command."""
+    from eim_tui.config import ConfigError, load_config
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def fail(message: str, status: int = 2) -> int:
@@ -153,14 +164,14 @@ def _explain(exc: Exception) -> str:
 
 
 def services(args: argparse.Namespace):
-    from eim_tui.bootstrap import open_services
+    from eim_tui.bootstrap import open_services, with_store
     from eim_tui.reference.data import ReferenceError
     from eim_tui.store.schema import SchemaError
 
     from sqlalchemy.exc import OperationalError
 
     try:
-        return open_services(args.db)
+        return open_services(with_store(args.config, args.db))
     except (ReferenceError, SchemaError) as exc:
         raise UsageError(str(exc)) from None
     except OperationalError as exc:
@@ -194,14 +205,9 @@ def run_tui(args: argparse.Namespace) -> int:
         from eim_tui.services.demo import generate
 
         generate(svc, incidents=60, seed=7)
-    from eim_tui.tui.app import EimApp
-    from eim_tui.config import SettingsError, load_settings
+    from eim_tui.bootstrap import make_app
 
-    try:
-        settings = load_settings()  # keymap and [alerts]; a malformed file stops here, one line
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
-    EimApp(svc, user=args.user, settings=settings).run()
+    make_app(args.config, svc, args.user).run()
     return 0
 
 

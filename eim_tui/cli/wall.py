@@ -1,9 +1,8 @@
 """`eim wall` (the live board in this terminal) and `eim serve` (the TUI or the board in a browser).
 
 `eim serve` runs textual-serve: every browser tab that opens the page gets its own `eim` (or
-`eim wall`) process, started with this store (`EIM_DB`), this user (`EIM_USER`) and
-`EIM_SERVED=1`, which tells the alerts to leave desktop notifications alone (the browser has no
-desktop session of ours). It binds to loopback unless `--host` says otherwise: whoever reaches the
+`eim wall`) process, started with this store (`EIM_DB`) and this user (`EIM_USER`); such an app
+knows it runs in a browser (`App.is_web`) and leaves desktop notifications alone. It binds to loopback unless `--host` says otherwise: whoever reaches the
 page acts as the user who started the server.
 """
 
@@ -18,7 +17,6 @@ import sys
 from eim_tui.domain.board import BoardScope
 from eim_tui.domain.filters import FilterError, parse
 
-SERVED_ENV = "EIM_SERVED"  # set to "1" in every process `eim serve` starts
 VIEWS = ("open", "major")
 
 
@@ -66,16 +64,9 @@ def build_scope(args, svc) -> BoardScope:
 
 
 def cmd_wall(args, svc) -> int:
-    from eim_tui.cli.main import UsageError
-    from eim_tui.config import SettingsError, load_settings
-    from eim_tui.tui.wall_app import WallApp
+    from eim_tui.bootstrap import make_app
 
-    scope = build_scope(args, svc)
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from None
-    WallApp(svc, user=args.user, scope=scope, settings=settings).run()
+    make_app(args.config, svc, args.user, wall=build_scope(args, svc)).run()
     return 0
 
 
@@ -106,7 +97,6 @@ def cmd_serve(args, svc) -> int:
     # The served processes inherit this environment (textual-serve copies it).
     os.environ["EIM_DB"] = svc.db.url
     os.environ["EIM_USER"] = args.user
-    os.environ[SERVED_ENV] = "1"
     svc.db.dispose()
 
     from textual_serve.server import Server

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +18,6 @@ from eim_tui.output.json_shapes import details_dict, incident_dict
 
 FORMATS_ONE = ("md", "json")
 FORMATS_ALL = ("json", "csv")
-
-
-def export_dir() -> Path:
-    """Where the TUI writes exports: `EIM_EXPORT_DIR`, else the current directory."""
-    return Path(os.environ.get("EIM_EXPORT_DIR") or ".").expanduser()
 
 
 def file_name(key: str, fmt: str) -> str:
@@ -38,9 +32,8 @@ def render(details, fmt: str, generated_at: datetime | None = None) -> str:
     raise ValueError(f"unknown export format {fmt!r}; use md or json")
 
 
-def write_export(details, fmt: str, directory: Path | None = None, generated_at: datetime | None = None) -> Path:
-    """Write one incident's export into `directory` (default `export_dir()`); returns the path."""
-    directory = directory or export_dir()
+def write_export(details, fmt: str, directory: Path, generated_at: datetime | None = None) -> Path:
+    """Write one incident's export into `directory` (the configured export directory); returns the path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / file_name(details.incident.key, fmt)
     path.write_text(render(details, fmt, generated_at), encoding="utf-8")

@@ -13,7 +13,6 @@ store has no admin, anyone may add or change users (the shipped reference data b
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -34,26 +33,6 @@ from eim_tui.store.engine import Database
 
 DEFAULT_TTL = 5.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
-
-
-def configured_default_role(raw_settings: dict | None = None) -> Role:
-    """`EIM_DEFAULT_ROLE`, else `[access] default_role` in config.toml, else responder."""
-    if value := os.environ.get("EIM_DEFAULT_ROLE", "").strip():
-        return parse_role(value)
-    if raw_settings is None:
-        from eim_tui.config import SettingsError, load_settings
-
-        try:
-            raw_settings = load_settings().raw
-        except SettingsError as exc:
-            raise ValidationError(str(exc)) from None
-    access = raw_settings.get("access", {})
-    value = access.get("default_role") if isinstance(access, dict) else None
-    if value is None:
-        return Role.RESPONDER
-    if not isinstance(value, str):
-        raise ValidationError(f"[access] default_role must be a role name, not {value!r}")
-    return parse_role(value)
 
 
 def check_name(name: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from eim_tui.domain import events, lifecycle, sla
 from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
-from eim_tui.domain.errors import NotFoundError, PermissionDenied, ValidationError
+from eim_tui.domain.errors import PermissionDenied, ValidationError
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
 from eim_tui.domain.model import (

@@ -7,7 +7,6 @@ second engine with plain deferred transactions, so the UI never waits behind a w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,9 +22,7 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def default_url() -> str:
-    """`EIM_DB`, else a SQLite file in the user's data directory."""
-    if url := os.environ.get("EIM_DB"):
-        return url
+    """The embedded store: a SQLite file in the user's data directory."""
     from platformdirs import user_data_dir
 
     return f"sqlite:///{Path(user_data_dir('eim')) / 'eim.db'}"

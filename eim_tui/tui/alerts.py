@@ -22,7 +22,7 @@ from rich.markup import escape
 from textual.message import Message
 
 from eim_tui.notify.policy import Alert, AlertGate, Delivery, in_quiet_hours
-from eim_tui.config_alerts import AlertSettings
+from eim_tui.config import AlertSettings
 from eim_tui.notify.desktop import Outcome, desktop_session, notify_desktop
 from eim_tui.domain.model import EventKind
 from eim_tui.notify.terminal import for_terminal, write_in_app

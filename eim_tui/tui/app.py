@@ -1,4 +1,4 @@
-"""The Textual application: wires the use cases, the settings and the screens together."""
+"""The Textual application: wires the use cases, the configuration and the screens together."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.screen import Screen
 from eim_tui.services.permissions import Permissions
 from eim_tui.reference.paths import STYLES_DIR
 from eim_tui.services.incidents import Services
-from eim_tui.config import Settings
+from eim_tui.config import Config
 
 
 IDENTITY_REFRESH_SECONDS = 10.0
@@ -45,7 +45,7 @@ class EimApp(App[None]):
         self,
         services: Services,
         user: str,
-        settings: Settings | None = None,
+        config: Config | None = None,
         poll_interval: float = 1.0,
         tick_interval: float = 1.0,
         sla_scheduler: bool = True,
@@ -53,7 +53,7 @@ class EimApp(App[None]):
         super().__init__()
         self.services = services
         self.user = user
-        self.settings = settings or Settings()
+        self.config = config or Config()
         self.poll_interval = poll_interval
         self.tick_interval = tick_interval
         self.clock = services.clock
@@ -97,8 +97,8 @@ class EimApp(App[None]):
         return {name: colors[source] for name, source in aliases.items()}
 
     def on_mount(self) -> None:
-        if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+        if self.config.keymap:
+            self.set_keymap(dict(self.config.keymap))
         self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
         self.push_screen(self.first_screen())
         if self.run_sla_scheduler:

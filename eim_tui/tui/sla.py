@@ -14,7 +14,7 @@ FLUSH_SECONDS = 5.0  # how often alerts held back by the rate limit are let out
 
 
 def start(app) -> None:
-    settings = app.settings.alerts
+    settings = app.config.alerts
     app.alert_center = AlertCenter(app, settings)
     app.sla_scheduler = SlaScheduler(
         app.services,

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from eim_tui.cli.main import build_parser
-from eim_tui.cli.wall import SERVED_ENV, served_command
+from eim_tui.cli.wall import served_command
 
 BAD = {
     "bad filter": (["wall", "--filter", "sev<=9"], "--filter: 'sev<=9': severity must be a number 1–5"),
@@ -61,8 +61,8 @@ def test_the_served_command_carries_the_scope() -> None:
                     "--filter", "sev<=2 'a b'"]
 
 
-def test_serve_hands_store_user_and_served_flag_to_the_served_processes(monkeypatch, tmp_path) -> None:
-    """The served `eim` finds the store and the user in its environment, and `EIM_SERVED=1`."""
+def test_serve_hands_store_and_user_to_the_served_processes(monkeypatch, tmp_path) -> None:
+    """The served `eim` finds the store and the user in its environment."""
     import textual_serve.server
 
     from eim_tui.bootstrap import open_services
@@ -77,10 +77,10 @@ def test_serve_hands_store_user_and_served_flag_to_the_served_processes(monkeypa
         def serve(self):
             import os
 
-            seen.update({k: os.environ.get(k) for k in ("EIM_DB", "EIM_USER", SERVED_ENV)})
+            seen.update({k: os.environ.get(k) for k in ("EIM_DB", "EIM_USER")})
 
     monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
-    for name in ("EIM_DB", "EIM_USER", SERVED_ENV):  # recorded, so what cmd_serve sets is undone after
+    for name in ("EIM_DB", "EIM_USER"):  # recorded, so what cmd_serve sets is undone after
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     svc = open_services(f"sqlite:///{tmp_path}/s.db")
@@ -88,17 +88,17 @@ def test_serve_hands_store_user_and_served_flag_to_the_served_processes(monkeypa
     assert cmd_serve(args, svc) == 0
     assert seen == {
         "command": f"{sys.executable} -m eim_tui wall", "host": "127.0.0.1", "port": 8765, "title": "eim wall",
-        "EIM_DB": f"sqlite:///{tmp_path}/s.db", "EIM_USER": "alice", SERVED_ENV: "1",
+        "EIM_DB": f"sqlite:///{tmp_path}/s.db", "EIM_USER": "alice",
     }
 
 
 def test_the_wall_bell_setting(tmp_path) -> None:
-    from eim_tui.config import SettingsError, load_settings
+    from eim_tui.config import ConfigError, load_config
 
     config = tmp_path / "config.toml"
-    assert load_settings(config).wall_bell is False  # no file: quiet
+    assert load_config(config).wall_bell is False  # no file: quiet
     config.write_text("[wall]\nbell = true\n")
-    assert load_settings(config).wall_bell is True
+    assert load_config(config).wall_bell is True
     config.write_text('[wall]\nbell = "loud"\n')
-    with pytest.raises(SettingsError, match=r"\[wall\] bell must be true or false"):
-        load_settings(config)
+    with pytest.raises(ConfigError, match=r"\[wall\] bell must be true or false"):
+        load_config(config)

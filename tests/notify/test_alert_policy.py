@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from eim_tui.notify.policy import Alert, AlertGate, Audience, in_quiet_hours, relevant_alerts, summary
-from eim_tui.config_alerts import AlertSettings
+from eim_tui.config import AlertSettings
 from eim_tui.domain.model import EventKind, Role
-from eim_tui.config import SettingsError, load_settings
+from eim_tui.config import ConfigError, load_config
 from eim_tui.store.sla_queries import AlertEvent
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -95,9 +95,9 @@ def test_alert_settings_from_config(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[alerts]\nchannels = ["toast", "terminal"]\nseverities = [1]\nquiet_hours = "22:00-07:30"\n'
                     'escape = "osc99"\n')
-    alerts = load_settings(path).alerts
+    alerts = load_config(path).alerts
     assert alerts == AlertSettings(frozenset({"toast", "terminal"}), frozenset({1}), (time(22), time(7, 30)), "osc99")
-    assert load_settings(tmp_path / "missing.toml").alerts == AlertSettings()
+    assert load_config(tmp_path / "missing.toml").alerts == AlertSettings()
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,7 @@ def test_alert_settings_from_config(tmp_path: Path) -> None:
 def test_a_malformed_alerts_table_names_file_line_and_fix(tmp_path: Path, body: str, says: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(f'[keymap]\n"queue.filter" = "f"\n\n[alerts]\n{body}\n')
-    with pytest.raises(SettingsError) as caught:
-        load_settings(path)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
     assert str(caught.value).startswith(f"{path}: line 4: [alerts] ")
     assert says in str(caught.value)

@@ -124,16 +124,19 @@ def test_a_refused_change_leaves_the_incident_as_it_was(svc) -> None:
 
 
 def test_an_unknown_login_gets_the_configured_default_role(db_url, clock, monkeypatch) -> None:
+    from dataclasses import replace
+
     from eim_tui.bootstrap import open_services
+    from eim_tui.config import load_config
 
     monkeypatch.setenv("EIM_DEFAULT_ROLE", "viewer")
-    svc = open_services(db_url, clock)
+    svc = open_services(replace(load_config(), db_url=db_url), clock)
     try:
         number = svc.log_incident(report(), "alice").number  # known: a responder
         with pytest.raises(PermissionDenied, match="stranger is a viewer"):
             svc.acknowledge(number, "stranger")
         monkeypatch.setenv("EIM_DEFAULT_ROLE", "shift-lead")
-        lead_by_default = open_services(db_url, clock)
+        lead_by_default = open_services(replace(load_config(), db_url=db_url), clock)
         lead_by_default.cancel(number, "stranger", "test")
         lead_by_default.db.dispose()
     finally:

@@ -42,20 +42,19 @@ def fixed_clock_app(tmp_path, snapshot_clock) -> Iterator[Callable[..., object]]
     """`fixed_clock_app(demo=60, user="alice")` → an EimApp on a fresh SQLite store in tmp_path,
     filled with the seeded demo (seed 7), on the fixed clock; timers that never fire on their
     own (the screens paint their clock and countdowns when mounted), and no SLA scheduler."""
-    from eim_tui.tui.app import EimApp
-    from eim_tui.bootstrap import open_services
+    from eim_tui.bootstrap import make_app, open_services
+    from eim_tui.config import Config
     from eim_tui.services.demo import generate
-    from eim_tui.config import Settings
 
     opened = []
 
-    def make(demo: int = 60, user: str = "alice", settings: Settings | None = None) -> EimApp:
+    def make(demo: int = 60, user: str = "alice", config: Config | None = None):
         svc = open_services(f"sqlite:///{tmp_path}/snap-{len(opened)}.db", snapshot_clock)
         opened.append(svc)
         if demo:
             generate(svc, incidents=demo, seed=7)
-        return EimApp(svc, user=user, settings=settings or Settings(), poll_interval=3600.0,
-                      tick_interval=3600.0, sla_scheduler=False)
+        return make_app(config or Config(), svc, user, poll_interval=3600.0, tick_interval=3600.0,
+                        sla_scheduler=False)
 
     yield make
     for svc in opened:

@@ -15,7 +15,7 @@ from eim_tui.bootstrap import open_services
 from eim_tui.services.demo import generate
 from eim_tui.domain.intake import NewIncident
 from eim_tui.tui.screens.wall import WallScreen
-from eim_tui.config import Settings
+from eim_tui.config import Config
 from eim_tui.tui.wall_app import WallApp
 
 
@@ -24,7 +24,7 @@ def board_app(tmp_path, snapshot_clock):
     """The board on the seeded demo; local time is UTC (conftest.py's autouse fixture)."""
     svc = open_services(f"sqlite:///{tmp_path}/wall.db", snapshot_clock)
     generate(svc, incidents=60, seed=7)
-    app = WallApp(svc, user="lead", settings=Settings(), poll_interval=3600.0, tick_interval=3600.0)
+    app = WallApp(svc, user="lead", config=Config(), poll_interval=3600.0, tick_interval=3600.0)
     yield app
     svc.db.dispose()
 

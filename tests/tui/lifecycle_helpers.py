@@ -28,8 +28,8 @@ class RecordingApp(EimApp):
         super().notify(message, **kwargs)
 
 
-def make_app(svc, user: str = "alice") -> RecordingApp:
-    return RecordingApp(svc, user=user, sla_scheduler=False, **QUIET)
+def make_app(svc, user: str = "alice", config=None) -> RecordingApp:
+    return RecordingApp(svc, user=user, config=config, sla_scheduler=False, **QUIET)
 
 
 def log(svc, title: str = "Payments API returns 502", actor: str = "monitor", **fields: Any):

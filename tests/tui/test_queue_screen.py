@@ -40,7 +40,7 @@ from eim_tui.domain.model import EventKind, State
 from eim_tui.tui.screens.detail import DetailScreen
 from eim_tui.tui.dialogs.help import HelpScreen
 from eim_tui.tui.screens.queue import QueueScreen
-from eim_tui.config import Settings, load_settings
+from eim_tui.config import Config, load_config
 from eim_tui.store.queries import View
 from eim_tui.tui.widgets.queue_table import QueueTable
 
@@ -65,9 +65,9 @@ def svc(url, clock):
     services.db.dispose()
 
 
-def make_app(svc, settings: Settings | None = None) -> EimApp:
+def make_app(svc, config: Config | None = None) -> EimApp:
     # No SLA scheduler: its warnings would be changes of their own, racing the ones under test.
-    return EimApp(svc, user="alice", settings=settings, poll_interval=0.2, tick_interval=0.1,
+    return EimApp(svc, user="alice", config=config, poll_interval=0.2, tick_interval=0.1,
                   sla_scheduler=False)
 
 
@@ -361,7 +361,7 @@ async def test_a_remapped_key_opens_the_filter(svc, tmp_path, monkeypatch):
     config = tmp_path / "config.toml"
     config.write_text('[keymap]\n"queue.filter" = "f"\n', encoding="utf-8")
     monkeypatch.setenv("EIM_CONFIG", str(config))
-    app = make_app(svc, settings=load_settings())
+    app = make_app(svc, config=load_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         box = app.screen.query_one("#queue-filter", Input)

@@ -10,6 +10,7 @@ from lifecycle_helpers import log, make_app, press, settle
 from sqlalchemy import update
 
 from eim_tui.bootstrap import open_services
+from eim_tui.config import load_config
 from eim_tui.tui.screens.detail import DetailScreen
 from eim_tui.tui.screens.timeline import TimelineScreen
 from eim_tui.store.tables import TimelineRow
@@ -89,7 +90,7 @@ async def test_exports_land_in_eim_export_dir_and_the_toast_says_where(store, tm
     number = _history(store)
     target = tmp_path / "exports"
     monkeypatch.setenv("EIM_EXPORT_DIR", str(target))
-    app = make_app(store)
+    app = make_app(store, config=load_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await open_timeline(pilot, number)
         await press(pilot, "e")

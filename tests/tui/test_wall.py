@@ -19,7 +19,7 @@ from eim_tui.domain.board import BoardScope
 from eim_tui.domain.filters import parse
 from eim_tui.domain.intake import NewIncident
 from eim_tui.tui.screens.wall import WallScreen
-from eim_tui.config import Settings
+from eim_tui.config import Config
 from eim_tui.tui.wall_app import WallApp
 from eim_tui.tui.widgets.wall_banners import AlertBanner, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel
@@ -52,7 +52,7 @@ def demo(store):
 
 
 def wall(svc, user: str = "lead", scope: BoardScope | None = None, bell: bool = False) -> RecordingWallApp:
-    return RecordingWallApp(svc, user=user, scope=scope, settings=Settings(wall_bell=bell), **QUIET)
+    return RecordingWallApp(svc, user=user, scope=scope, config=Config(wall_bell=bell), **QUIET)
 
 
 async def settle(pilot: Pilot) -> None:

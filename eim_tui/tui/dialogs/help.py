@@ -70,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
     def _hidden_now(self, shown: set[str]) -> list[tuple[str, str, str, str]]:
         """Keys the screen below declares but its state hides right now (acknowledge on an incident
         already taken, bulk actions with nothing marked), so help still lists every key."""
-        keymap: dict[str, str] = getattr(getattr(self.app, "settings", None), "keymap", {}) or {}
+        keymap = self.app.config.keymap
         rows: list[tuple[str, str, str, str]] = []
         listed: set[tuple[str, str]] = set()
         node = self.under.focused or self.under

@@ -165,7 +165,8 @@ class TimelineScreen(Screen[None]):
 
         svc = self.app.services
         try:
-            path = write_export(svc.details(self.number, viewer=self.app.user), fmt, generated_at=svc.clock.now())
+            path = write_export(svc.details(self.number, viewer=self.app.user), fmt, self.app.config.export_dir,
+                                generated_at=svc.clock.now())
         except Exception as exc:
             self.post_message(Exported(f"export failed: {_one_line(exc)}", False))
             return

@@ -182,7 +182,7 @@ class WallScreen(Screen[None]):
         return {a.row.number for a in self.query_one(AlertBanner).alerts}
 
     def _ring(self) -> None:
-        if getattr(self.app.settings, "wall_bell", False):
+        if self.app.config.wall_bell:
             self.app.bell()
 
     def action_refresh_board(self) -> None:

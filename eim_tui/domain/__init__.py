@@ -10,7 +10,7 @@ from eim_tui.domain.errors import (
     ValidationError,
 )
 from eim_tui.domain.filters import Filter, FilterError
-from eim_tui.domain.lifecycle import Action, allowed_actions
+from eim_tui.domain.lifecycle import Step, allowed_steps
 from eim_tui.domain.model import (
     OPEN_STATES,
     SEVERITY_NAMES,
@@ -40,7 +40,6 @@ from eim_tui.domain.sla import ClockReading, SlaPolicy
 __all__ = [
     "OPEN_STATES",
     "SEVERITY_NAMES",
-    "Action",
     "Category",
     "Clock",
     "ClockReading",
@@ -66,12 +65,13 @@ __all__ = [
     "SlaState",
     "Source",
     "State",
+    "Step",
     "SystemClock",
     "TimelineEvent",
     "TransitionError",
     "User",
     "ValidationError",
-    "allowed_actions",
+    "allowed_steps",
     "decide_priority",
     "diff",
     "ensure_utc",

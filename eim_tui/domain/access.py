@@ -137,10 +137,6 @@ def check(user: UserContext, actions: Iterable[Action], what: str = "") -> None:
         )
 
 
-def override_in_effect(incident: Incident, matrix_priority: int) -> bool:
-    return incident.priority != matrix_priority
-
-
 def named_action(before: Incident, after: Incident) -> Action:
     """The lifecycle step a change is, in the words of the process (for messages and the UI)."""
     if after.state is not before.state:

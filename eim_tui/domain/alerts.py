@@ -91,6 +91,8 @@ class StoredAlert:
 
 
 class Outcome(StrEnum):
+    """What a monitoring alert does to an incident (decided by `decide`)."""
+
     OPEN = "open"  # a new incident
     JOIN = "join"  # a new alert of a group whose incident is open: it joins that incident
     UPDATE = "update"  # its incident again: count, last seen, and "alerts resolved" cleared

@@ -19,7 +19,9 @@ from eim_tui.domain.model import HoldReason, Incident, State
 from eim_tui.domain.work_calendar import ALWAYS, WorkCalendar
 
 
-class Action(StrEnum):
+class Step(StrEnum):
+    """A step of the lifecycle (what a role may do is the other question: `access.Action`)."""
+
     ACKNOWLEDGE = "acknowledge"
     HOLD = "hold"
     RESUME = "resume"
@@ -29,30 +31,30 @@ class Action(StrEnum):
     CANCEL = "cancel"
 
 
-# action → (states it may start from, state it leads to)
-TRANSITIONS: dict[Action, tuple[frozenset[State], State]] = {
-    Action.ACKNOWLEDGE: (frozenset({State.NEW}), State.IN_PROGRESS),
-    Action.HOLD: (frozenset({State.IN_PROGRESS}), State.ON_HOLD),
-    Action.RESUME: (frozenset({State.ON_HOLD}), State.IN_PROGRESS),
-    Action.RESOLVE: (frozenset({State.IN_PROGRESS}), State.RESOLVED),
-    Action.CLOSE: (frozenset({State.RESOLVED}), State.CLOSED),
-    Action.REOPEN: (frozenset({State.RESOLVED}), State.IN_PROGRESS),
-    Action.CANCEL: (frozenset({State.NEW, State.IN_PROGRESS, State.ON_HOLD}), State.CANCELLED),
+# step → (states it may start from, state it leads to)
+TRANSITIONS: dict[Step, tuple[frozenset[State], State]] = {
+    Step.ACKNOWLEDGE: (frozenset({State.NEW}), State.IN_PROGRESS),
+    Step.HOLD: (frozenset({State.IN_PROGRESS}), State.ON_HOLD),
+    Step.RESUME: (frozenset({State.ON_HOLD}), State.IN_PROGRESS),
+    Step.RESOLVE: (frozenset({State.IN_PROGRESS}), State.RESOLVED),
+    Step.CLOSE: (frozenset({State.RESOLVED}), State.CLOSED),
+    Step.REOPEN: (frozenset({State.RESOLVED}), State.IN_PROGRESS),
+    Step.CANCEL: (frozenset({State.NEW, State.IN_PROGRESS, State.ON_HOLD}), State.CANCELLED),
 }
 
 
-def allowed_actions(state: State) -> list[Action]:
-    return [action for action, (sources, _) in TRANSITIONS.items() if state in sources]
+def allowed_steps(state: State) -> list[Step]:
+    return [step for step, (sources, _) in TRANSITIONS.items() if state in sources]
 
 
-def can(action: Action, state: State) -> bool:
-    return state in TRANSITIONS[action][0]
+def can(step: Step, state: State) -> bool:
+    return state in TRANSITIONS[step][0]
 
 
-def next_state(action: Action, state: State) -> State:
-    sources, target = TRANSITIONS[action]
+def next_state(step: Step, state: State) -> State:
+    sources, target = TRANSITIONS[step]
     if state not in sources:
-        raise TransitionError(action.value, state.label, [a.value for a in allowed_actions(state)])
+        raise TransitionError(step.value, state.label, [s.value for s in allowed_steps(state)])
     return target
 
 
@@ -65,7 +67,7 @@ def _required(name: str, value: str) -> str:
 def acknowledge(incident: Incident, now: datetime, by: str) -> Incident:
     """First response: the response clock stops; whoever acknowledges takes the incident
     unless someone already holds it."""
-    state = next_state(Action.ACKNOWLEDGE, incident.state)
+    state = next_state(Step.ACKNOWLEDGE, incident.state)
     return incident.replace(
         state=state,
         acknowledged_at=incident.acknowledged_at or now,
@@ -74,7 +76,7 @@ def acknowledge(incident: Incident, now: datetime, by: str) -> Incident:
 
 
 def put_on_hold(incident: Incident, now: datetime, reason: HoldReason, note: str = "") -> Incident:
-    state = next_state(Action.HOLD, incident.state)
+    state = next_state(Step.HOLD, incident.state)
     if not isinstance(reason, HoldReason):
         raise ValidationError(f"hold reason must be one of: {', '.join(r.value for r in HoldReason)}")
     if reason is HoldReason.OTHER and not note.strip():
@@ -85,7 +87,7 @@ def put_on_hold(incident: Incident, now: datetime, reason: HoldReason, note: str
 
 def resume(incident: Incident, now: datetime, calendar: WorkCalendar = ALWAYS) -> Incident:
     """`calendar` is the SLA policy's: the pause moves the due instants by its working time."""
-    state = next_state(Action.RESUME, incident.state)
+    state = next_state(Step.RESUME, incident.state)
     resumed = sla.end_pause(incident, now, calendar)
     return resumed.replace(state=state, hold_reason=None, hold_note="")
 
@@ -99,7 +101,7 @@ def resolve(
     communication: str = "",
     valid_codes: frozenset[str] | None = None,
 ) -> Incident:
-    state = next_state(Action.RESOLVE, incident.state)
+    state = next_state(Step.RESOLVE, incident.state)
     code = _required("a resolution code", code)
     if valid_codes is not None and code not in valid_codes:
         raise ValidationError(f"unknown resolution code {code!r}; use one of: {', '.join(sorted(valid_codes))}")
@@ -123,7 +125,7 @@ def close(
     lessons: str = "",
     review: dict[str, Any] | None = None,
 ) -> Incident:
-    state = next_state(Action.CLOSE, incident.state)
+    state = next_state(Step.CLOSE, incident.state)
     if rating is not None and (isinstance(rating, bool) or rating not in range(1, 6)):
         raise ValidationError(f"feedback rating must be 1 to 5, not {rating!r}")
     review = review if review is not None else incident.post_incident_review
@@ -160,7 +162,7 @@ def _review_complete(review: dict[str, Any] | None) -> bool:
 
 
 def reopen(incident: Incident, now: datetime, reason: str, policy: sla.SlaPolicy) -> Incident:
-    state = next_state(Action.REOPEN, incident.state)
+    state = next_state(Step.REOPEN, incident.state)
     _required("a reason to reopen", reason)
     reopened = incident.replace(
         state=state,
@@ -174,7 +176,7 @@ def reopen(incident: Incident, now: datetime, reason: str, policy: sla.SlaPolicy
 
 
 def cancel(incident: Incident, now: datetime, reason: str, calendar: WorkCalendar = ALWAYS) -> Incident:
-    state = next_state(Action.CANCEL, incident.state)
+    state = next_state(Step.CANCEL, incident.state)
     reason = _required("a reason to cancel", reason)
     stopped = sla.end_pause(incident, now, calendar)
     return stopped.replace(state=state, closed_at=now, cancel_reason=reason, hold_reason=None, hold_note="")

@@ -11,7 +11,9 @@ import operator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+from eim_tui.domain.errors import ValidationError
 
 
 class State(StrEnum):
@@ -129,6 +131,20 @@ def parse_key(key: str) -> int:
     if not text.isdigit():
         raise ValueError(f"{key!r} is not an incident key; use the form INC-000123")
     return int(text)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def parse_enum(kind: type[_E], value: _E | str, what: str) -> _E:
+    """`value` as a member of `kind`, read leniently (`In Progress`, `in-progress` → IN_PROGRESS);
+    a `ValidationError` naming `what` and the members otherwise."""
+    if isinstance(value, kind):
+        return value
+    try:
+        return kind(str(value).lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        raise ValidationError(f"unknown {what} {value!r}; use one of: {', '.join(k.value for k in kind)}") from None
 
 
 @dataclass(frozen=True, slots=True)

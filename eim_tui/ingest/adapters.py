@@ -11,17 +11,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from eim_tui.domain.alert_plan import PayloadError
 from eim_tui.domain.alerts import Alert, AlertStatus, parse_time
 
 MAX_TEXT = 10_000  # longer descriptions are cut, so one alert cannot bloat every timeline read
-
-
-class PayloadError(Exception):
-    """A request the receiver refuses: `status` is the HTTP status, the message one line."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _shape(message: str) -> PayloadError:

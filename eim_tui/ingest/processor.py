@@ -1,45 +1,26 @@
-"""Receiving and processing monitoring payloads: store the raw body first, then turn its alerts
-into incident changes through `Services`.
+"""Receiving monitoring payloads: check a body, have it stored first, then have its alerts applied.
 
-`accept` checks a body and stores it (pending, or rejected with the reason) in a transaction of
-its own, so nothing received is lost. `process` applies a stored payload unit by unit (`plan`):
-what the store knows of its alerts is read, `domain.alerts.decide` says what each does, and the
-incident change, its timeline lines and the alert rows commit together (`Services.change(…,
-also=…)`) — the alerts of a group notification that add to one incident in one transaction.
-Several receivers may share one store: the alert's unique key and the incident's version turn a
-race into an IntegrityError or ConflictError, and the loser reads again and retries. A payload
-applied already is recognised by the alert rows that name it, so processing it twice (after a
-crash, or by two receivers) is harmless.
+`accept` parses and checks a body (the pure adapters and routing) and has it stored — pending, or
+rejected with the reason — so nothing received is lost. The store work (storing, dedup, applying
+unit by unit with retries on races, marking, recovering what was left pending) is the use cases'
+(`services.alert_intake.AlertIntake`), which call this side back through `plan.Planner`.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
-
-from eim_tui.domain import alerts as rules
-from eim_tui.domain.alerts import Alert, AlertStatus, Outcome
-from eim_tui.domain.errors import ConflictError, DomainError
-from eim_tui.domain.intake import NewIncident
-from eim_tui.domain.lifecycle import reopen
-from eim_tui.domain.model import Incident, Source
-from eim_tui.ingest import adapters, plan
-from eim_tui.ingest.adapters import PayloadError
-from eim_tui.ingest.routing import AlertRouting, Routing
+from eim_tui.domain.alert_plan import PayloadError, PayloadStatus, describe
+from eim_tui.domain.alerts import Alert
+from eim_tui.domain.errors import DomainError
+from eim_tui.ingest import adapters
+from eim_tui.ingest.plan import Planner
+from eim_tui.ingest.routing import AlertRouting
+from eim_tui.services.alert_intake import AlertIntake, Processed
 from eim_tui.services.incidents import Services
-from eim_tui.store import inbound, repository
-from eim_tui.store.inbound import PayloadStatus
 
-log = logging.getLogger("eim.ingest")
-
-ACTOR = "ingest"  # a system actor: the timeline says which monitoring system sent what
-SENDERS = {"alertmanager": "Prometheus Alertmanager", "pagerduty": "PagerDuty Events v2"}
+__all__ = ["AlertProcessor", "Processed", "Receipt", "describe"]  # describe: `eim new --json` (reports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +34,10 @@ class Receipt:
     alerts: list[Alert] = field(default_factory=list)  # what the body holds, parsed once
 
 
-@dataclass(slots=True)
-class Processed:
-    payload_id: int
-    status: str
-    incidents: list[int] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    error: str = ""
-
-
 class AlertProcessor:
     def __init__(self, svc: Services, routing: AlertRouting, attempts: int = 25) -> None:
-        self.svc = svc
         self.routing = routing
-        self.attempts = attempts
-
-    # --- receiving ------------------------------------------------------------------------------
+        self.intake = AlertIntake(svc, Planner(routing), attempts)
 
     def accept(self, source: str, body: bytes, content_type: str = "", remote: str = "") -> Receipt:
         """Check a body and store it: pending when it holds alerts, rejected (with why) when not.
@@ -83,253 +52,20 @@ class AlertProcessor:
             return self.reject(source, body, str(exc), exc.status, content_type, remote)
         except DomainError as exc:
             return self.reject(source, body, str(exc), 422, content_type, remote)
-        payload_id = self._store(source, body, content_type, remote, PayloadStatus.PENDING, "")
+        payload_id = self.intake.store_body(source, body, content_type, remote)
         return Receipt(payload_id, PayloadStatus.PENDING, alerts=alerts)
 
     def reject(
         self, source: str, body: bytes, reason: str, http_status: int, content_type: str = "", remote: str = ""
     ) -> Receipt:
         """Keep a refused body for inspection; a store that cannot take it does not change the answer."""
-        try:
-            payload_id = self._store(source, body, content_type, remote, PayloadStatus.REJECTED, reason)
-        except Exception as exc:  # noqa: BLE001 - the request is refused either way
-            log.warning("could not keep a rejected %s body: %s", source, one_line(exc))
-            payload_id = None
+        payload_id = self.intake.reject(source, body, reason, content_type, remote)
         return Receipt(payload_id, PayloadStatus.REJECTED, reason, http_status)
 
-    def _store(self, source: str, body: bytes, content_type: str, remote: str, status: str, error: str) -> int:
-        text = body.decode("utf-8", errors="replace")
-        with self.svc.db.write() as session:
-            return inbound.save_payload(session, self.svc.clock.now(), source, text, content_type, remote, status, error)
-
-    # --- processing -----------------------------------------------------------------------------
-
     def process(self, payload_id: int, alerts: list[Alert] | None = None) -> Processed:
-        """Apply a stored payload's alerts (`alerts`: parsed already by `accept`, which stored it).
-
-        A transient failure (the store busy, a race lost too often) raises and leaves it pending
-        for `recover`; a permanent one marks it failed."""
-        if alerts is None:
-            with self.svc.db.read() as session:
-                payload = inbound.get_payload(session, payload_id)
-            if payload is None or payload.status != PayloadStatus.PENDING:
-                return Processed(payload_id, payload.status if payload else "missing")
-        result = Processed(payload_id, PayloadStatus.PROCESSED)
-        finished = False
-        try:
-            if alerts is None:
-                alerts = adapters.parse(payload.source, payload.body.encode("utf-8"))
-            finished = self._apply_all(alerts, payload_id, result)
-        except PayloadError as exc:  # stored by an older receiver that checked less
-            result.status, result.error = PayloadStatus.REJECTED, str(exc)
-        except (ConflictError, IntegrityError):
-            raise  # lost every retry to other writers: leave it pending, try again later
-        except DomainError as exc:
-            result.status, result.error = PayloadStatus.FAILED, str(exc)
-        except DBAPIError:
-            raise  # the store is unreachable or busy: leave it pending
-        except Exception as exc:  # noqa: BLE001 - a bug must not make a payload retry forever
-            log.exception("payload %s failed", payload_id)
-            result.status, result.error = PayloadStatus.FAILED, one_line(exc)
-        if not finished:
-            self._finish(payload_id, result.status, result.error)
-        if result.status != PayloadStatus.PROCESSED:
-            log.warning("payload %s %s: %s", payload_id, result.status, result.error)
-        return result
-
-    def _finish(self, payload_id: int, status: str, error: str = "") -> None:
-        with self.svc.db.write() as session:
-            inbound.finish_payload(session, payload_id, status, self.svc.clock.now(), error)
+        """Apply a stored payload's alerts (`alerts`: parsed already by `accept`, which stored it)."""
+        return self.intake.process(payload_id, alerts)
 
     def recover(self, older_than: timedelta | None = None) -> int:
         """Process what was stored and left pending (a crash, a busy store); returns how many were."""
-        before = self.svc.clock.now() - older_than if older_than is not None else None
-        done = 0
-        while True:
-            with self.svc.db.read() as session:
-                ids = inbound.pending_payloads(session, before, limit=200)
-            progressed = False
-            for payload_id in ids:
-                try:
-                    self.process(payload_id)
-                    done += 1
-                    progressed = True
-                except Exception as exc:  # noqa: BLE001 - one bad payload must not stop the others
-                    log.warning("payload %s left pending: %s", payload_id, one_line(exc))
-            if not progressed or len(ids) < 200:
-                return done
-
-    def _apply_all(self, alerts: list[Alert], payload_id: int, result: Processed) -> bool:
-        """Apply the alerts unit by unit; True when the last unit also marked the payload processed."""
-        keys = [a.dedup_key for a in alerts]
-        remaining = list(alerts)
-        finished = False
-        attempt = 0
-        while remaining:
-            snapshot = self._read(alerts[0].source, keys)
-            unit = plan.next_unit(remaining, keys, snapshot, payload_id, self.routing)
-            last = len(unit.steps) == len(remaining)
-            try:
-                number = self._execute(unit, payload_id, finish=last)
-            except (ConflictError, IntegrityError):
-                # Another receiver or a person changed an alert or its incident since we read them.
-                attempt += 1
-                if attempt >= self.attempts:
-                    raise
-                # Exponential backoff with jitter, so racing receivers stop colliding (≤ 0.25 s).
-                time.sleep(random.uniform(0, min(0.25, 0.002 * 2**attempt)))
-                continue
-            attempt = 0
-            finished = last and unit.outcome is not Outcome.SKIP
-            result.outcomes.extend(s.decision.outcome.value for s in unit.steps)
-            if number is not None and number not in result.incidents:
-                result.incidents.append(number)
-            remaining = remaining[len(unit.steps):]
-        return finished
-
-    def _read(self, source: str, keys: list[str]) -> plan.Snapshot:
-        with self.svc.db.read() as session:
-            stored = inbound.find_alerts(session, source, keys)
-            numbers = sorted({s.incident_number for s in stored.values() if s.incident_number is not None})
-            incidents = {n: repository.get_incident(session, n) for n in numbers}
-        return plan.Snapshot(stored, incidents)
-
-    def _execute(self, unit: plan.Unit, payload_id: int, finish: bool) -> int | None:
-        """Apply one unit in one transaction; the incident it concerned."""
-        now = self.svc.clock.now()
-        first = unit.steps[0]
-        out = unit.outcome
-
-        def record(session: Session, target: Incident | int | None) -> None:
-            number = target.number if isinstance(target, Incident) else target
-            for step in unit.steps:
-                if step.stored is None:
-                    inbound.insert_alert(session, step.alert, number, payload_id, now)
-                else:
-                    inbound.update_alert(session, step.stored, step.alert, number, payload_id, now)
-            if finish:
-                inbound.finish_payload(session, payload_id, PayloadStatus.PROCESSED, now)
-
-        if out is Outcome.SKIP:
-            return first.decision.incident
-        if out is Outcome.TRACK:
-            with self.svc.db.write() as session:
-                record(session, first.decision.incident)
-            return first.decision.incident
-        routing = self.routing.route(first.routing_alert)
-        if out in (Outcome.OPEN, Outcome.OPEN_LINKED):
-            parent = first.decision.incident if out is Outcome.OPEN_LINKED else None
-            event = (_received(first, payload_id) if first.alert.status is not AlertStatus.RESOLVED
-                     else rules.resolved_event(first.alert, payload_id, 1, None))
-            created = self.svc.log_incident(self._report(first.alert, routing, now, parent), ACTOR, [event], record)
-            return created.number
-        target = unit.target
-        assert target is not None, "a unit on an incident knows it"
-        if out is Outcome.REOPEN:
-            policy = self.svc.ref.policy(target.priority)
-
-            def reopened(i: Incident, at: datetime) -> Incident:
-                return rules.record_firing(reopen(i, at, "the alert fired again", policy), at)
-
-            self.svc.change(target.number, ACTOR, reopened, target.version, note="the alert fired again",
-                            extra=[_received(first, payload_id)], also=record)
-            return target.number
-        apply, extra = self._batch(unit, payload_id)
-        self.svc.change(target.number, ACTOR, apply, target.version, extra=extra, also=record)
-        return target.number
-
-    def _batch(self, unit: plan.Unit, payload_id: int):
-        """The change and the timeline lines for several alerts adding to one incident."""
-        target = unit.target
-        resolving = [s for s in unit.steps if s.decision.outcome is Outcome.RESOLVE]
-        outside = 0
-        if resolving:
-            with self.svc.db.read() as session:
-                outside = inbound.firing_count(session, target.number, exclude=unit.keys)
-        firing = {s.alert.dedup_key: s.stored is not None and s.stored.status is AlertStatus.FIRING for s in unit.steps}
-        extra = []
-        for step in unit.steps:
-            if (now_firing := plan.firing_after(step)) is not None:
-                firing[step.alert.dedup_key] = now_firing
-            count = _count(step)
-            if step.decision.outcome is Outcome.NOTE:
-                extra.append(rules.acknowledged_event(step.alert, payload_id, count))
-            elif step.decision.outcome is Outcome.RESOLVE:
-                extra.append(rules.resolved_event(step.alert, payload_id, count, outside + sum(firing.values())))
-            elif step.alert.status is AlertStatus.RESOLVED:  # joins already resolved
-                extra.append(rules.resolved_event(step.alert, payload_id, 1, None))
-            else:
-                extra.append(_received(step, payload_id))
-        all_clear = outside + sum(firing.values()) == 0
-        # The rule of the alert that cleared the incident decides whether it resolves itself.
-        rule = self.routing.route(resolving[-1].routing_alert) if resolving and all_clear else None
-        codes = frozenset(self.svc.ref.resolution_codes)
-
-        def apply(i: Incident, at: datetime) -> Incident:
-            after = i
-            for step in unit.steps:
-                if step.alert.status is AlertStatus.FIRING:
-                    after = rules.record_firing(after, at)
-                elif step.decision.outcome is Outcome.JOIN:  # a new alert, already resolved
-                    after = after.replace(alert_count=after.alert_count + 1)
-            if resolving:
-                after = rules.record_resolved(after, all_clear)
-            if rule is not None and rule.auto_resolve:
-                after = rules.auto_resolve(after, at, rule.resolution_code, codes)
-            return after
-
-        return apply, extra
-
-    def _report(self, alert: Alert, routing: Routing, now: datetime, parent: int | None) -> NewIncident:
-        detected = min(alert.starts_at, now) if alert.starts_at is not None else None
-        return NewIncident(
-            title=routing.title,
-            impact=routing.impact,
-            urgency=routing.urgency,
-            description=describe(alert, routing),
-            source=Source.MONITORING,
-            detected_at=detected,
-            reporter_name=routing.reporter_name or SENDERS.get(alert.source, alert.sender),
-            reporter_contact=routing.reporter_contact,
-            reporter_department=routing.reporter_department,
-            service=routing.service,
-            configuration_item=routing.configuration_item,
-            category=routing.category,
-            subcategory=routing.subcategory,
-            assignment_group=routing.assignment_group,
-            parent_number=parent,
-            alert_count=1,
-            last_alert_at=now,
-            alerts_resolved=alert.status is AlertStatus.RESOLVED,
-        )
-
-
-def describe(alert: Alert, routing: Routing) -> str:
-    """The incident's description: what the alert says, its labels, and where it came from."""
-    lines = []
-    if alert.summary and alert.summary != routing.title:
-        lines.append(alert.summary)
-    if alert.description and alert.description != alert.summary:
-        lines.append(alert.description)
-    if runbook := alert.annotations.get("runbook_url"):
-        lines.append(f"Runbook: {runbook}")
-    if alert.labels:
-        lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
-    if alert.url:
-        lines.append(f"Source: {alert.url}")
-    lines.append(f"Alert: {alert.source} {alert.dedup_key} (routing rule {routing.rule})")
-    return "\n\n".join(lines)
-
-
-def _count(step: plan.Step) -> int:
-    """How many times the alert was received, this time included."""
-    return max(1, (step.stored.count if step.stored else 0) + (1 if step.alert.status is AlertStatus.FIRING else 0))
-
-
-def _received(step: plan.Step, payload_id: int):
-    return rules.received_event(step.alert, payload_id, _count(step), step.decision.reason)
-
-
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        return self.intake.recover(older_than)

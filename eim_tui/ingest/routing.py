@@ -14,37 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eim_tui.domain.alert_plan import Routing
 from eim_tui.domain.alerts import Alert, RefirePolicy
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.intake import MAX_TITLE
 from eim_tui.domain.priority import LEVELS
-from eim_tui.reference.data import ReferenceData, ReferenceError, _Entry, _File
+from eim_tui.reference.data import ReferenceData
+from eim_tui.reference.files import DataFile, Entry, ReferenceError
 from eim_tui.reference.paths import DATA_DIR
 
 RULES_FILE = "alert_routing.toml"
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _POLICY_KEYS = ("on_refire", "auto_resolve", "resolution_code", "title", "ci")
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """What an alert's incident gets: the rule that decided it, and the fields."""
-
-    rule: str
-    title: str
-    service: str
-    configuration_item: str
-    category: str
-    subcategory: str
-    assignment_group: str
-    impact: int
-    urgency: int
-    on_refire: RefirePolicy
-    auto_resolve: bool
-    resolution_code: str
-    reporter_name: str = ""
-    reporter_contact: str = ""
-    reporter_department: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +105,7 @@ def render(templates: tuple[str, ...], values: dict[str, str]) -> str:
 def load_alert_routing(ref: ReferenceData, path: Path | None = None) -> AlertRouting:
     """The alert routing rules, checked against the reference data; raises ReferenceError."""
     path = Path(path) if path else DATA_DIR / RULES_FILE
-    file = _File(path.parent, path.name)
+    file = DataFile(path.parent, path.name)
     data = file.toml()
     unknown = set(data) - {"defaults", "severity", "rule", "default"}
     if unknown:
@@ -137,7 +118,7 @@ def load_alert_routing(ref: ReferenceData, path: Path | None = None) -> AlertRou
     rules = [_rule(e, base, known) for e in file.entries("rule")] if "rule" in data else []
     if "default" not in data:
         raise file.error("no [default] table; add one for alerts no rule matches (category, subcategory, group)")
-    default_entry = _Entry(file, _table(file, data["default"], "default"), "[default]", file.table_line("default"))
+    default_entry = Entry(file, _table(file, data["default"], "default"), "[default]", file.table_line("default"))
     if {"match", "match_re"} & set(default_entry.table):
         raise default_entry.error("the default rule matches every alert; move match/match_re to a [[rule]]")
     return AlertRouting(tuple(rules), _rule(default_entry, base, known, name="default"), severity, ref)
@@ -152,13 +133,13 @@ class _Names:
         self.codes = list(ref.resolution_codes)
 
 
-def _table(file: _File, value: Any, name: str) -> dict[str, Any]:
+def _table(file: DataFile, value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise file.error(f"`{name}` must be a table like [{name}]", file.line_of(rf"{name}\s*="))
     return value
 
 
-def _templates(entry: _Entry, key: str, value: Any) -> tuple[str, ...]:
+def _templates(entry: Entry, key: str, value: Any) -> tuple[str, ...]:
     templates = (value,) if isinstance(value, str) else value
     if not isinstance(templates, (list, tuple)) or not templates or not all(isinstance(t, str) for t in templates):
         raise entry.error(f'`{key}` must be a template like "{{alertname}} on {{instance}}" or a list of them')
@@ -173,7 +154,7 @@ def _templates(entry: _Entry, key: str, value: Any) -> tuple[str, ...]:
     return tuple(templates)
 
 
-def _policy(entry: _Entry, base: dict[str, Any], known: _Names) -> dict[str, Any]:
+def _policy(entry: Entry, base: dict[str, Any], known: _Names) -> dict[str, Any]:
     out = dict(base)
     t = entry.table
     if "on_refire" in t:
@@ -188,8 +169,8 @@ def _policy(entry: _Entry, base: dict[str, Any], known: _Names) -> dict[str, Any
     return out
 
 
-def _defaults(file: _File, table: Any, known: _Names) -> dict[str, Any]:
-    entry = _Entry(file, _table(file, table, "defaults"), "[defaults]", file.table_line("defaults"))
+def _defaults(file: DataFile, table: Any, known: _Names) -> dict[str, Any]:
+    entry = Entry(file, _table(file, table, "defaults"), "[defaults]", file.table_line("defaults"))
     _only(entry, _POLICY_KEYS)
     base = {"on_refire": "reopen", "auto_resolve": False, "resolution_code": "no_fault_found",
             "title": ("{alertname}",), "ci": ()}
@@ -199,10 +180,10 @@ def _defaults(file: _File, table: Any, known: _Names) -> dict[str, Any]:
     return _policy(entry, base, known)
 
 
-def _severity(file: _File, table: Any) -> dict[str, tuple[int, int]]:
+def _severity(file: DataFile, table: Any) -> dict[str, tuple[int, int]]:
     out: dict[str, tuple[int, int]] = {}
     for name, levels in _table(file, table, "severity").items():
-        entry = _Entry(file, {}, f"[severity] {name}", file.line_of(rf"\"?{re.escape(name)}\"?\s*="))
+        entry = Entry(file, {}, f"[severity] {name}", file.line_of(rf"\"?{re.escape(name)}\"?\s*="))
         entry = entry.nested(levels)
         out[name.lower()] = tuple(entry.choice(entry.get(k, int), LEVELS, f"{k} (1 high … 3 low)")
                                   for k in ("impact", "urgency"))  # type: ignore[assignment]
@@ -212,7 +193,7 @@ def _severity(file: _File, table: Any) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _only(entry: _Entry, allowed: tuple[str, ...]) -> None:
+def _only(entry: Entry, allowed: tuple[str, ...]) -> None:
     extra = sorted(set(entry.table) - set(allowed))
     if extra:
         raise entry.error(f"unknown key {extra[0]!r}; use {', '.join(allowed)}")
@@ -222,7 +203,7 @@ _RULE_KEYS = ("name", "match", "match_re", "service", "category", "subcategory",
               *_POLICY_KEYS)
 
 
-def _rule(entry: _Entry, base: dict[str, Any], known: _Names, name: str = "") -> Rule:
+def _rule(entry: Entry, base: dict[str, Any], known: _Names, name: str = "") -> Rule:
     _only(entry, _RULE_KEYS)
     t = entry.table
     equal = tuple((str(k), v) for k, v in _matchers(entry, "match").items())
@@ -253,7 +234,7 @@ def _rule(entry: _Entry, base: dict[str, Any], known: _Names, name: str = "") ->
     return Rule(name or entry.get("name"), equal, tuple(regex), fields)
 
 
-def _matchers(entry: _Entry, key: str) -> dict[str, str]:
+def _matchers(entry: Entry, key: str) -> dict[str, str]:
     value = entry.table.get(key, {})
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise entry.error(f'`{key}` must be a table of strings like {{ alertname = "DiskFull" }}')

@@ -21,9 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
+from eim_tui.domain.alert_plan import PayloadStatus
 from eim_tui.domain.model import format_key
-from eim_tui.ingest.processor import AlertProcessor, Receipt, one_line
-from eim_tui.store import inbound
+from eim_tui.ingest.processor import AlertProcessor, Receipt
+from eim_tui.services.alert_intake import one_line
 
 log = logging.getLogger("eim.ingest")
 
@@ -48,8 +49,8 @@ class IngestServer:
     def __init__(self, processor: AlertProcessor, settings: Settings | None = None) -> None:
         self.processor = processor
         self.settings = settings or Settings()
-        db = processor.svc.db
-        self.writer = ThreadPoolExecutor(1 if db.is_sqlite else 4, thread_name_prefix="eim-ingest-write")
+        one_writer = processor.intake.one_writer
+        self.writer = ThreadPoolExecutor(1 if one_writer else 4, thread_name_prefix="eim-ingest-write")
         self.reader = ThreadPoolExecutor(2, thread_name_prefix="eim-ingest-read")
         self._recovery: asyncio.Task[None] | None = None
 
@@ -69,14 +70,10 @@ class IngestServer:
 
     async def healthz(self, request: web.Request) -> web.Response:
         try:
-            counts = await self._run(self.reader, self._counts)
+            counts = await self._run(self.reader, self.processor.intake.payload_counts)
         except Exception as exc:  # noqa: BLE001 - health is exactly "can we reach the store"
             return _answer(503, status="unavailable", error=f"the store cannot be read: {one_line(exc)}")
         return _answer(200, status="ok", payloads=counts)
-
-    def _counts(self) -> dict[str, int]:
-        with self.processor.svc.db.read() as session:
-            return inbound.payload_counts(session)
 
     async def receive(self, request: web.Request, source: str) -> web.Response:
         if not self._authorized(request):
@@ -97,7 +94,7 @@ class IngestServer:
             log.error("could not store a %s payload: %s", source, one_line(exc))
             return _answer(503, status="unavailable", error=f"the payload could not be stored: {one_line(exc)}",
                            headers={"Retry-After": "5"})
-        if receipt.status != inbound.PayloadStatus.PENDING:
+        if receipt.status != PayloadStatus.PENDING:
             return _answer(receipt.http_status, status="rejected", error=receipt.error, payload=receipt.payload_id)
         try:
             done = await self._run(self.writer, self.processor.process, receipt.payload_id, receipt.alerts)
@@ -110,7 +107,7 @@ class IngestServer:
             fields["error"] = done.error
         if source == "pagerduty":  # what PagerDuty's own API answers, so its clients are content
             fields.update(message="Event processed", dedup_key=_pagerduty_key(body))
-        return _answer(200 if done.status == inbound.PayloadStatus.PROCESSED else 202, **fields)
+        return _answer(200 if done.status == PayloadStatus.PROCESSED else 202, **fields)
 
     async def _refuse(
         self, source: str, body: bytes, reason: str, http_status: int, content_type: str, remote: str

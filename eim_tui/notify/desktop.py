@@ -21,24 +21,28 @@ TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ChannelOutcome:
+    """What one way of telling a person (toast, bell, terminal, desktop) did: shown, or why not."""
+
     ok: bool
     detail: str = ""
 
 
-def desktop_session(env: Mapping[str, str] | None = None, is_web: bool = False) -> Outcome:
+def desktop_session(env: Mapping[str, str] | None = None, is_web: bool = False) -> ChannelOutcome:
     """Whether a desktop notification can be shown here, and if not, why not."""
     env = os.environ if env is None else env
     if is_web:
-        return Outcome(False, "served to a browser")
+        return ChannelOutcome(False, "served to a browser")
     if not env.get("DBUS_SESSION_BUS_ADDRESS"):
-        return Outcome(False, "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+        return ChannelOutcome(False, "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
     if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
-        return Outcome(False, "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)")
-    return Outcome(True)
+        return ChannelOutcome(False, "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)")
+    return ChannelOutcome(True)
 
 
-def notify_desktop(title: str, body: str, env: Mapping[str, str] | None = None, timeout: float = TIMEOUT_S) -> Outcome:
+def notify_desktop(
+    title: str, body: str, env: Mapping[str, str] | None = None, timeout: float = TIMEOUT_S
+) -> ChannelOutcome:
     """Show a desktop notification; blocks up to `timeout` (call it from a thread). Never raises."""
     request = json.dumps({"title": title, "body": body})
     try:
@@ -48,15 +52,15 @@ def notify_desktop(title: str, body: str, env: Mapping[str, str] | None = None, 
             env=dict(os.environ if env is None else env), start_new_session=True,
         )
     except subprocess.TimeoutExpired:
-        return Outcome(False, f"no answer within {timeout:g}s")
+        return ChannelOutcome(False, f"no answer within {timeout:g}s")
     except OSError as exc:
-        return Outcome(False, f"cannot start the notifier: {exc.strerror or exc}")
+        return ChannelOutcome(False, f"cannot start the notifier: {exc.strerror or exc}")
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
-        return Outcome(bool(answer["ok"]), str(answer.get("detail", "")))
+        return ChannelOutcome(bool(answer["ok"]), str(answer.get("detail", "")))
     except (IndexError, ValueError, KeyError, TypeError):
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-        return Outcome(False, reason[:200])
+        return ChannelOutcome(False, reason[:200])
 
 
 # --- the child --------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Who hears of an SLA event, and how often: relevance, de-duplication, rate limit, quiet hours.
 
-Plain Python (no Textual), so the scheduler's thread can decide and tests can drive it with a
-fixed clock. `relevant_alerts` turns timeline events into `Alert`s for one person; `AlertGate`
-lets a few through one by one and folds a flood into one summary: 200 breaches at once are one
-alert "200 incidents breached", not 200.
+Plain Python (domain objects in, no database, no Textual), so the scheduler's thread can decide
+and tests can drive it with a fixed clock. `relevant_alerts` turns timeline events into
+`SlaNotice`s for one person; `AlertGate` lets a few through one by one and folds a flood into one
+summary: 200 breaches at once are one notification "200 incidents breached", not 200.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from eim_tui.domain.model import EventKind, Role, format_key
-from eim_tui.store.sla_queries import AlertEvent
+from eim_tui.domain.sla_alerts import AlertEvent
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class SlaNotice:
     """One thing to tell the person at this terminal."""
 
     key: str  # de-duplication key: incident, clock and kind (an escalation: incident and rule)
@@ -40,7 +40,7 @@ class Delivery:
 
     title: str
     body: str
-    alerts: tuple[Alert, ...]
+    alerts: tuple[SlaNotice, ...]
     urgent: bool
 
     @property
@@ -59,7 +59,7 @@ class Audience:
     sees_confidential: bool = False
 
 
-def relevant_alerts(events: Iterable[AlertEvent], audience: Audience) -> list[Alert]:
+def relevant_alerts(events: Iterable[AlertEvent], audience: Audience) -> list[SlaNotice]:
     """The events this person should hear of: escalations addressed to them; warnings and breaches
     of incidents they hold, their groups hold or they watch, and every Sev1 for a shift lead."""
     found = []
@@ -73,11 +73,11 @@ def relevant_alerts(events: Iterable[AlertEvent], audience: Audience) -> list[Al
             lead = audience.role in (Role.SHIFT_LEAD, Role.ADMIN) and e.priority == 1
             wanted = (mine or lead) and e.priority in audience.severities
         if wanted:
-            found.append(_alert(e))
+            found.append(_notice(e))
     return found
 
 
-def _alert(e: AlertEvent) -> Alert:
+def _notice(e: AlertEvent) -> SlaNotice:
     key_text = format_key(e.number)
     if e.kind is EventKind.ESCALATION:
         what, dedupe = "escalated", f"{e.number}:esc:{e.data.get('rule', '')}"
@@ -85,8 +85,8 @@ def _alert(e: AlertEvent) -> Alert:
         clock = e.data.get("clock", "")
         what = f"{clock} SLA {'warning' if e.kind is EventKind.SLA_WARNING else 'breached'}"
         dedupe = f"{e.number}:{clock}:{e.kind.value}"
-    return Alert(dedupe, e.number, e.kind, e.priority, f"{key_text} Sev{e.priority} {what}",
-                 f"{e.title} — {e.summary}", e.at)
+    return SlaNotice(dedupe, e.number, e.kind, e.priority, f"{key_text} Sev{e.priority} {what}",
+                     f"{e.title} — {e.summary}", e.at)
 
 
 @dataclass
@@ -100,9 +100,9 @@ class AlertGate:
     repeat_after: timedelta = timedelta(hours=1)  # the same alert again only after this
     _seen: dict[str, datetime] = field(default_factory=dict)
     _sent: deque[datetime] = field(default_factory=deque)
-    _held: list[Alert] = field(default_factory=list)
+    _held: list[SlaNotice] = field(default_factory=list)
 
-    def offer(self, alerts: Sequence[Alert], now: datetime) -> list[Delivery]:
+    def offer(self, alerts: Sequence[SlaNotice], now: datetime) -> list[Delivery]:
         fresh = []
         for alert in alerts:
             last = self._seen.get(alert.key)
@@ -138,11 +138,11 @@ class AlertGate:
             self._seen = {k: t for k, t in self._seen.items() if now - t < self.repeat_after}
 
 
-def single(alert: Alert) -> Delivery:
+def single(alert: SlaNotice) -> Delivery:
     return Delivery(alert.title, alert.body, (alert,), alert.urgent)
 
 
-def summary(alerts: Sequence[Alert]) -> Delivery:
+def summary(alerts: Sequence[SlaNotice]) -> Delivery:
     """One delivery for many alerts: "200 incidents breached", counted by kind, worst first."""
     incidents = {a.number for a in alerts}
     kinds = Counter(a.kind for a in alerts)

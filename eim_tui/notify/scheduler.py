@@ -25,12 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from eim_tui.notify.policy import Alert, Audience, relevant_alerts
+from eim_tui.notify.policy import Audience, SlaNotice, relevant_alerts
 from eim_tui.domain.clock import SystemClock
 from eim_tui.domain.model import Role
 from eim_tui.services.incidents import Services
 from eim_tui.services.sla import DEFAULT_LOOKBACK, Processed, Recorded, SlaService
-from eim_tui.store import sla_queries
 
 # APScheduler logs missed runs and job errors; with no handler Python would print them on stderr,
 # which is where Textual draws the screen. A handler here keeps them off it (the root logger's
@@ -46,7 +45,7 @@ DUE_JOB, WATCH_JOB = "sla-due", "sla-watch"
 @dataclass(frozen=True)
 class RunResult:
     recorded: list[Recorded] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[SlaNotice] = field(default_factory=list)
     next_at: datetime | None = None
     examined: int = 0
 
@@ -56,7 +55,7 @@ class SlaScheduler:
         self,
         services: Services,
         user: str,
-        on_alerts: Callable[[list[Alert]], None] | None = None,
+        on_alerts: Callable[[list[SlaNotice]], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         severities: frozenset[int] = frozenset({1, 2, 3}),
         poll_interval: float = 1.0,
@@ -118,12 +117,11 @@ class SlaScheduler:
                 self.next_at = done.next_at
             return RunResult(done.recorded, alerts, self.next_at, len(numbers))
 
-    def _collect_alerts(self) -> list[Alert]:
+    def _collect_alerts(self) -> list[SlaNotice]:
         head = self.svc.change_marker()
         if head == self._alert_marker:
             return []
-        with self.svc.db.read() as session:
-            found = sla_queries.alert_events_since(session, self._alert_marker, self.user, upto=head)
+        found = self.sla.alert_events_since(self._alert_marker, self.user, upto=head)
         self._alert_marker = head
         return relevant_alerts(found, self.audience) if self.audience else []
 

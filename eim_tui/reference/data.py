@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
-import tomllib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.escalation import EscalationRule
@@ -31,13 +27,11 @@ from eim_tui.domain.model import (
     Source,
     User,
 )
-from eim_tui.domain.priority import LEVELS, SEVERITIES, PriorityMatrix, check_severity
+from eim_tui.domain.priority import LEVELS, PriorityMatrix, check_severity
 from eim_tui.domain.sla import SlaPolicy
+from eim_tui.reference.files import DataFile, Entry, severity_tables
 from eim_tui.reference.paths import DATA_DIR
-
-
-class ReferenceError(Exception):  # noqa: A001 - the name the rest of the app knows it by
-    """A reference data file is missing, does not parse, or holds a value that makes no sense."""
+from eim_tui.reference.sla import load_escalation, load_policies
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,111 +122,8 @@ class ReferenceData:
         return found is not None and found.confidential
 
 
-class _File:
-    """One data file: its text, to find lines in, and errors that name it."""
-
-    def __init__(self, data_dir: Path, name: str) -> None:
-        self.name = name
-        try:
-            self.text = (data_dir / name).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ReferenceError(f"{name}: cannot be read ({exc.strerror}); restore it in {data_dir}") from exc
-
-    def toml(self) -> dict[str, Any]:
-        try:
-            return tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            # Python 3.14 gives `lineno`; before that the line is only in the message.
-            message = str(exc)
-            found = re.search(r"at line (\d+)", message)
-            line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else self.text.count("\n") + 1)
-            reason = re.sub(r"\s*\((at line|at end).*\)$", "", message)
-            raise self.error(f"{reason}; fix the TOML syntax there", line) from exc
-
-    def error(self, message: str, line: int | None = None) -> ReferenceError:
-        return ReferenceError(f"{self.name}: " + (f"line {line}: " if line else "") + message)
-
-    def table_line(self, header: str, index: int = 0) -> int | None:
-        """The line of the `index`-th `[header]` or `[[header]]` table, to point errors at."""
-        return self.line_of(r"\[\[?[ \t]*" + re.escape(header) + r"[ \t]*\]\]?[ \t]*(#.*)?$", index)
-
-    def line_of(self, pattern: str, index: int = 0) -> int | None:
-        starts = [m.start() for m in re.finditer(r"^[ \t]*" + pattern, self.text, re.MULTILINE)]
-        return self.text.count("\n", 0, starts[index]) + 1 if index < len(starts) else None
-
-    def entries(self, key: str) -> list[_Entry]:
-        """The `[[key]]` tables of the file."""
-        tables = self.toml().get(key, [])
-        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-            raise self.error(f"`{key}` must be written as [[{key}]] tables")
-        if not tables:
-            raise self.error(f"no [[{key}]] entries; add at least one")
-        result: list[_Entry] = []
-        labels: set[str] = set()
-        for index, table in enumerate(tables):
-            label = table.get("name") or table.get("title") or ""
-            where = f"{key} {index + 1}" + (f" ({label!r})" if label else "")
-            result.append(_Entry(self, table, where, partial(self.table_line, key, index)))
-            if label in labels:
-                raise result[-1].error(f"another [[{key}]] has the same name; make each one different")
-            labels.add(label)
-        return result
-
-
-class _Entry:
-    """One table of a file; its errors say which one and, when it can tell, on which line."""
-
-    def __init__(self, file: _File, table: dict[str, Any], where: str,
-                 line: int | None | Callable[[], int | None]) -> None:
-        # `line` may be a function: finding it scans the file, worth doing only for an error.
-        self.file, self.table, self.where, self.line = file, table, where, line
-
-    def error(self, message: str) -> ReferenceError:
-        return self.file.error(f"{self.where}: {message}", self.line() if callable(self.line) else self.line)
-
-    def get(self, key: str, kind: type | tuple[type, ...] = str, default: Any = None) -> Any:
-        value = self.table.get(key, default)
-        if value is None:
-            raise self.error(f"`{key}` is missing; add it")
-        if kind is tuple:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise self.error(f'`{key}` must be a list of strings like ["a", "b"]')
-            return tuple(value)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-            raise self.error(f"`{key}` must be a {names}, not {value!r}")
-        return value
-
-    def choice(self, value: Any, known: Iterable[Any], what: str) -> Any:
-        known = sorted(set(known))
-        if value not in known:
-            raise self.error(f"unknown {what} {value!r}; use one of {', '.join(map(str, known))}")
-        return value
-
-    def pick(self, key: str, known: Iterable[str], what: str = "", default: str | None = None) -> str:
-        return self.choice(self.get(key, str, default), known, what or key)
-
-    def nested(self, table: Any) -> _Entry:
-        if not isinstance(table, dict):
-            raise self.error(f"{table!r} must be a table like {{ key = \"value\" }}")
-        return _Entry(self.file, table, self.where, self.line)
-
-
-def _severity_tables(file: _File, data: dict[str, Any]) -> dict[int, _Entry]:
-    tables = data.get("severity", {})
-    if not isinstance(tables, dict):
-        raise file.error("`severity` must be tables like [severity.1]")
-    found = {}
-    for key, table in tables.items():
-        entry = _Entry(file, table, f"[severity.{key}]", partial(file.table_line, f"severity.{key}"))
-        if not key.isdigit() or int(key) not in SEVERITIES:
-            raise entry.error("not a severity; use [severity.1] … [severity.5]")
-        found[int(key)] = entry.nested(table)
-    return found
-
-
 def _load_priority(data_dir: Path) -> tuple[PriorityMatrix, dict[int, str]]:
-    file = _File(data_dir, "priority.toml")
+    file = DataFile(data_dir, "priority.toml")
     data = file.toml()
     rows = data.get("matrix")
     try:
@@ -242,20 +133,13 @@ def _load_priority(data_dir: Path) -> tuple[PriorityMatrix, dict[int, str]]:
     except ValidationError as exc:
         raise file.error(f"matrix: {exc}", file.line_of(r"matrix\s*=")) from exc
     names = dict(SEVERITY_NAMES)
-    for severity, entry in _severity_tables(file, data).items():
+    for severity, entry in severity_tables(file, data).items():
         names[severity] = entry.get("name")
     return matrix, names
 
 
-def _load_policies(data_dir: Path) -> dict[int, SlaPolicy]:
-    # Policies, their working calendars and the escalation rules live in sla_reference.py.
-    from eim_tui.reference.sla import load_policies
-
-    return load_policies(data_dir)
-
-
 def _load_categories(data_dir: Path) -> tuple[Category, ...]:
-    file = _File(data_dir, "categories.toml")
+    file = DataFile(data_dir, "categories.toml")
     categories = tuple(
         Category(e.get("name"), e.get("subcategories", tuple, []), e.get("confidential", bool, False))
         for e in file.entries("category")
@@ -264,7 +148,7 @@ def _load_categories(data_dir: Path) -> tuple[Category, ...]:
 
 
 def _load_people(data_dir: Path) -> tuple[tuple[Group, ...], tuple[User, ...]]:
-    file = _File(data_dir, "groups.toml")
+    file = DataFile(data_dir, "groups.toml")
     user_entries = file.entries("user")
     users = tuple(
         User(e.get("name"), e.get("full_name", str, ""), e.get("email", str, ""),
@@ -289,14 +173,14 @@ def _load_people(data_dir: Path) -> tuple[tuple[Group, ...], tuple[User, ...]]:
 
 
 def _load_services(data_dir: Path, group_names: set[str]) -> tuple[Service, ...]:
-    file = _File(data_dir, "services.csv")
+    file = DataFile(data_dir, "services.csv")
     reader = csv.DictReader(file.text.splitlines())
     columns = ["name", "description", "owner_group", "configuration_items"]
     if reader.fieldnames != columns:
         raise file.error(f"the header must be {','.join(columns)}", 1)
     services = []
     for row in reader:
-        entry = _Entry(file, row, f"service {row.get('name')!r}", reader.line_num)
+        entry = Entry(file, row, f"service {row.get('name')!r}", reader.line_num)
         if None in row or None in row.values():
             raise entry.error(f"expected {len(columns)} columns; quote a value that contains a comma")
         if not row["name"].strip():
@@ -313,10 +197,10 @@ def _load_services(data_dir: Path, group_names: set[str]) -> tuple[Service, ...]
 
 
 def _load_resolution_codes(data_dir: Path) -> dict[str, str]:
-    file = _File(data_dir, "resolution_codes.toml")
+    file = DataFile(data_dir, "resolution_codes.toml")
     tables = file.toml().get("code", {})
     codes = {
-        code: _Entry(file, {}, f"[code.{code}]", partial(file.table_line, f"code.{code}")).nested(table).get("label")
+        code: Entry(file, {}, f"[code.{code}]", partial(file.table_line, f"code.{code}")).nested(table).get("label")
         for code, table in (tables.items() if isinstance(tables, dict) else ())
     }
     if not codes:
@@ -333,14 +217,14 @@ class _Known:
     services: set[str]
     codes: set[str]
 
-    def classify(self, entry: _Entry) -> tuple[str, str, str]:
+    def classify(self, entry: Entry) -> tuple[str, str, str]:
         category = entry.pick("category", self.categories)
         sub = entry.pick("subcategory", self.categories[category].subcategories, f"subcategory of {category}")
         return category, sub, entry.pick("group", self.groups)
 
 
 def _load_routing(data_dir: Path, known: _Known) -> tuple[RoutingRule, ...]:
-    file = _File(data_dir, "routing.toml")
+    file = DataFile(data_dir, "routing.toml")
     rules = []
     for e in file.entries("rule"):
         keywords, services = e.get("keywords", tuple, []), e.get("services", tuple, [])
@@ -352,7 +236,7 @@ def _load_routing(data_dir: Path, known: _Known) -> tuple[RoutingRule, ...]:
     return tuple(rules)
 
 
-def _demo_template(e: _Entry, known: _Known) -> DemoTemplate:
+def _demo_template(e: Entry, known: _Known) -> DemoTemplate:
     levels = [e.choice(e.get(key, int), LEVELS, f"{key} (1 high … 3 low)") for key in ("impact", "urgency")]
     notes = []
     for table in e.get("diagnosis", list, []):
@@ -377,13 +261,13 @@ def _demo_template(e: _Entry, known: _Known) -> DemoTemplate:
 
 
 def _load_demo(data_dir: Path, known: _Known) -> tuple[DemoTemplate, ...]:
-    return tuple(_demo_template(e, known) for e in _File(data_dir, "demo_incidents.toml").entries("incident"))
+    return tuple(_demo_template(e, known) for e in DataFile(data_dir, "demo_incidents.toml").entries("incident"))
 
 
 @functools.lru_cache(maxsize=None)
 def _load(data_dir: Path) -> ReferenceData:
     matrix, severity_names = _load_priority(data_dir)
-    policies = _load_policies(data_dir)
+    policies = load_policies(data_dir)  # with their calendars: sla.py
     categories = _load_categories(data_dir)
     groups, users = _load_people(data_dir)
     group_names = {g.name for g in groups}
@@ -392,14 +276,8 @@ def _load(data_dir: Path) -> ReferenceData:
     known = _Known({c.name: c for c in categories}, group_names, {s.name for s in services}, set(codes))
     return ReferenceData(
         matrix, severity_names, policies, categories, groups, users, services, codes,
-        _load_routing(data_dir, known), _load_demo(data_dir, known), _load_escalation(data_dir),
+        _load_routing(data_dir, known), _load_demo(data_dir, known), load_escalation(data_dir),
     )
-
-
-def _load_escalation(data_dir: Path) -> tuple[EscalationRule, ...]:
-    from eim_tui.reference.sla import load_escalation
-
-    return load_escalation(data_dir)
 
 
 def load_reference(data_dir: Path = DATA_DIR) -> ReferenceData:

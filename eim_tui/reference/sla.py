@@ -3,7 +3,7 @@
 `sla_policies.toml` gives one `[severity.N]` table per severity; `hours` is `"24x7"` or the name of
 a `[calendar.NAME]` table (business hours in a timezone, weekdays, holidays). `escalation.toml`
 gives `[[rule]]` tables. Mistakes raise `ReferenceError` naming the file and line, like the rest
-of the reference data (this module reuses `reference.py`'s file helpers).
+of the reference data (this module reads them with `files.py`, as `data.py` does).
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from eim_tui.domain.model import SEVERITY_NAMES
 from eim_tui.domain.priority import SEVERITIES
 from eim_tui.domain.sla import DEFAULT_WARNING_FRACTION, SlaPolicy
 from eim_tui.domain.work_calendar import ALWAYS, WorkCalendar, business_calendar
-from eim_tui.reference.data import _Entry, _File, _severity_tables
+from eim_tui.reference.files import DataFile, Entry, severity_tables
 
 AROUND_THE_CLOCK = "24x7"
 _DAYS = re.compile(r"(\d+)\s*d")
 
 
 def load_policies(data_dir: Path) -> dict[int, SlaPolicy]:
-    file = _File(data_dir, "sla_policies.toml")
+    file = DataFile(data_dir, "sla_policies.toml")
     data = file.toml()
     calendars = _calendars(file, data)
-    entries = _severity_tables(file, data)
+    entries = severity_tables(file, data)
     policies = {}
     for severity in SEVERITIES:
         if severity not in entries:
@@ -64,13 +64,13 @@ def working_target(text: str, calendar: WorkCalendar) -> timedelta:
     return total - timedelta(days=days) + days * calendar.day_length
 
 
-def _calendars(file: _File, data: dict[str, Any]) -> dict[str, WorkCalendar]:
+def _calendars(file: DataFile, data: dict[str, Any]) -> dict[str, WorkCalendar]:
     tables = data.get("calendar", {})
     if not isinstance(tables, dict):
         raise file.error("`calendar` must be tables like [calendar.business]")
     found = {}
     for name, table in tables.items():
-        entry = _Entry(file, {}, f"[calendar.{name}]", file.table_line(f"calendar.{name}")).nested(table)
+        entry = Entry(file, {}, f"[calendar.{name}]", file.table_line(f"calendar.{name}")).nested(table)
         if name == AROUND_THE_CLOCK:
             raise entry.error(f"{AROUND_THE_CLOCK!r} is the built-in round-the-clock schedule; name yours otherwise")
         try:
@@ -87,14 +87,14 @@ def _calendars(file: _File, data: dict[str, Any]) -> dict[str, WorkCalendar]:
     return found
 
 
-def _holidays(entry: _Entry) -> tuple[str, ...]:
+def _holidays(entry: Entry) -> tuple[str, ...]:
     # TOML has a date type: accept `2026-12-25` bare as well as quoted.
     values = entry.get("holidays", list, [])
     return tuple(str(v) for v in values)
 
 
 def load_escalation(data_dir: Path) -> tuple[EscalationRule, ...]:
-    file = _File(data_dir, "escalation.toml")
+    file = DataFile(data_dir, "escalation.toml")
     rules = []
     for e in file.entries("rule"):
         trigger = Trigger(e.pick("when", [t.value for t in Trigger], "trigger (`when`)"))

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from eim_tui.domain import lifecycle
 from eim_tui.domain.errors import DomainError, TransitionError
-from eim_tui.domain.lifecycle import Action
+from eim_tui.domain.lifecycle import Step
 from eim_tui.domain.model import Incident, QueueRow, State, format_key
 
 DUPLICATE_CODE = "duplicate"
@@ -55,7 +55,9 @@ class PlanItem:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class BulkOutcome:
+    """What a bulk change did to one incident: done, or the reason it was refused."""
+
     number: int
     ok: bool
     text: str
@@ -82,7 +84,7 @@ def _describe(request: BulkRequest, row: QueueRow, actor: str, codes: Sequence[s
     if request.kind is BulkKind.ACKNOWLEDGE:
         taker = row.assignee or actor
         return (f"{state} → in progress; assignee {row.assignee or '—'} → {taker}",
-                "" if lifecycle.can(Action.ACKNOWLEDGE, row.state) else f"already {state}")
+                "" if lifecycle.can(Step.ACKNOWLEDGE, row.state) else f"already {state}")
     if request.kind is BulkKind.ASSIGN:
         parts = []
         if request.group is not None:
@@ -92,7 +94,7 @@ def _describe(request: BulkRequest, row: QueueRow, actor: str, codes: Sequence[s
         return "; ".join(parts) or "nothing", "" if row.state.is_open else f"{state}: only open incidents"
     if request.kind is BulkKind.RESOLVE:
         return (f"{state} → resolved ({request.code})",
-                "" if lifecycle.can(Action.RESOLVE, row.state) else f"cannot resolve from {state}")
+                "" if lifecycle.can(Step.RESOLVE, row.state) else f"cannot resolve from {state}")
     parent = format_key(request.parent) if request.parent else "?"
     if DUPLICATE_CODE in codes:
         step = f"{state} → resolved ({DUPLICATE_CODE})"
@@ -125,8 +127,8 @@ def merge_step(parent: int, actor: str, ref) -> Callable[[Incident, datetime], I
     return apply
 
 
-def apply_one(svc, request: BulkRequest, item: PlanItem, actor: str) -> Outcome:
-    """Run the request on one incident in its own transaction; a refusal becomes an Outcome."""
+def apply_one(svc, request: BulkRequest, item: PlanItem, actor: str) -> BulkOutcome:
+    """Run the request on one incident in its own transaction; a refusal becomes a BulkOutcome."""
     try:
         if request.kind is BulkKind.ACKNOWLEDGE:
             done = svc.acknowledge(item.number, actor, expected_version=item.version)
@@ -139,7 +141,8 @@ def apply_one(svc, request: BulkRequest, item: PlanItem, actor: str) -> Outcome:
             step = merge_step(request.parent, actor, svc.ref)
             done = svc.change(item.number, actor, step, expected_version=item.version)
     except DomainError as exc:
-        return Outcome(item.number, False, str(exc))
+        return BulkOutcome(item.number, False, str(exc))
     except Exception as exc:  # the store failed for this one; the others still run
-        return Outcome(item.number, False, f"could not save: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}")
-    return Outcome(item.number, True, f"{done.state.value.replace('_', ' ')}, v{done.version}")
+        reason = str(exc).strip().splitlines()[0] if str(exc) else repr(exc)
+        return BulkOutcome(item.number, False, f"could not save: {reason}")
+    return BulkOutcome(item.number, True, f"{done.state.value.replace('_', ' ')}, v{done.version}")

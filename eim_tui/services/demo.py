@@ -8,19 +8,15 @@ same seed always gives the same incidents.
 
 from __future__ import annotations
 
-import operator
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy import func, insert, select, text, update
 
 from eim_tui.domain import events, lifecycle
 from eim_tui.domain.intake import NewIncident, build_incident
-from eim_tui.domain.model import EventKind, HoldReason, HypothesisStatus, Incident
+from eim_tui.domain.model import EventKind, HoldReason, HypothesisStatus
 from eim_tui.reference.data import DemoTemplate, ReferenceData
-from eim_tui.store import repository, timeline
-from eim_tui.store.tables import ChainHeadRow, DiagnosisNoteRow, IncidentRow, TimelineRow
+from eim_tui.store import bulk_load
+from eim_tui.store.bulk_load import History, PastNote
 
 # The first incidents of every demo are these situations, so even a small queue shows them all.
 SITUATIONS = (
@@ -37,13 +33,6 @@ SITUATIONS = (
     "cancelled",
     "resolved_awaiting_closure",
 )
-
-
-@dataclass
-class _Built:
-    incident: Incident
-    events: list[tuple[datetime, str, events.EventDraft]]
-    notes: list[dict]
 
 
 def generate(svc, incidents: int = 60, seed: int = 7) -> int:
@@ -80,7 +69,7 @@ def _template(ref: ReferenceData, rng: random.Random, situation: str) -> DemoTem
     return rng.choice(templates)
 
 
-def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) -> _Built:
+def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) -> History:
     situation = _situation(rng, index)
     t = _template(ref, rng, situation)
     priority = ref.matrix.priority(t.impact, t.urgency)
@@ -128,7 +117,7 @@ def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) ->
     inc = inc.replace(confidential=ref.is_confidential(t.category))
     log.append((reported, logger, (EventKind.CREATED, f"logged: Sev{priority} (impact {t.impact} × urgency {t.urgency})",
                                    {"source": t.source.value, "title": t.title})))
-    notes: list[dict] = []
+    notes: list[PastNote] = []
     clock = [reported]
 
     def step(after_delta: timedelta, actor: str, change) -> None:
@@ -140,30 +129,30 @@ def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) ->
         inc = after
 
     if situation in ("unassigned_sev1_breached", "sev1_warning", "sev2_new_ok", "new"):
-        return _Built(inc, log, notes)
+        return History(inc, log, notes)
     ack_after = policy.response * rng.uniform(0.2, 0.9)
     if situation == "major_in_progress":
         step(timedelta(minutes=1), "lead", lambda i, at: i.replace(major=True))
     step(ack_after, assignee, lambda i, at: lifecycle.acknowledge(i, at, assignee))
     for n, note in enumerate(t.diagnosis):
         when = min(clock[0] + timedelta(minutes=5 * (n + 1)), now - timedelta(seconds=1))
-        notes.append(dict(kind=note.kind, text=note.text, status=note.status, author=assignee, created_at=when,
-                          position=n + 1))
+        status = note.status or (HypothesisStatus.OPEN.value if note.kind == "hypothesis" else None)
+        notes.append(PastNote(n + 1, note.kind, note.text, status, assignee, when))
         log.append((when, assignee, (EventKind.NOTE_ADDED, f"{note.kind.replace('_', ' ')} #{n + 1}: {events.show(note.text)}",
                                       {"kind": note.kind, "text": note.text})))
     if notes:
-        clock[0] = max(n["created_at"] for n in notes)
+        clock[0] = max(n.created_at for n in notes)
     if situation in ("on_hold_user", "on_hold_vendor"):
         reason = HoldReason.AWAITING_USER if situation == "on_hold_user" else HoldReason.AWAITING_VENDOR
         step(timedelta(minutes=rng.randint(5, 60)), assignee,
              lambda i, at: lifecycle.put_on_hold(i, at, reason, "waiting for an answer"))
-        return _Built(inc, log, notes)
+        return History(inc, log, notes)
     if situation in ("in_progress", "in_progress_breached", "in_progress_warning", "major_in_progress"):
-        return _Built(inc, log, notes)
+        return History(inc, log, notes)
     if situation == "cancelled":
         step(timedelta(minutes=rng.randint(5, 120)), assignee,
              lambda i, at: lifecycle.cancel(i, at, "duplicate report of a known outage"))
-        return _Built(inc, log, notes)
+        return History(inc, log, notes)
     resolution = t.resolution
     code = resolution.code if resolution else rng.choice(list(ref.resolution_codes))
     fix = resolution.notes if resolution else "Applied the documented fix and confirmed service is back to normal."
@@ -174,91 +163,13 @@ def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) ->
     if situation == "closed":
         step(timedelta(hours=rng.uniform(1, 48)), assignee,
              lambda i, at: lifecycle.close(i, at, t.reporter or assignee, rng.randint(3, 5), "thanks", ""))
-    return _Built(inc, log, notes)
+    return History(inc, log, notes)
 
 
-def _write(svc, built: list[_Built]) -> None:
-    policies = svc.ref.policies
+def _write(svc, built: list[History]) -> None:
     with svc.db.write() as session:
-        head = timeline.lock_head(session)
-        first = (session.execute(select(func.max(IncidentRow.id))).scalar() or 0) + 1
-        rows, note_rows = [], []
-        for offset, b in enumerate(built):
-            number = first + offset
-            b.incident = b.incident.replace(number=number)
-            values = repository.incident_values(b.incident, policies)
-            values.update(id=number, version=1 + max(0, len(b.events) - 1), updated_at=b.events[-1][0])
-            rows.append(values)
-            for n in b.notes:
-                status = n["status"] or (HypothesisStatus.OPEN.value if n["kind"] == "hypothesis" else None)
-                note_rows.append(dict(incident_id=number, position=n["position"], kind=n["kind"], text=n["text"],
-                                      status=status, result="", author=n["author"], created_at=n["created_at"],
-                                      version=1))
-        conn = session.connection()
-        if svc.db.is_sqlite:
-            # A dozen indexes take random inserts; with SQLite's default 2 MB page cache each one
-            # rereads pages from the file and 100,000 incidents take twice as long.
-            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{DEMO_CACHE_KIB}")
-        for start in range(0, len(rows), 2000):
-            _insert_many(conn, IncidentRow.__table__, rows[start:start + 2000])
-        _insert_many(conn, DiagnosisNoteRow.__table__, note_rows)
-        # The timeline in the order things happened, chained from the current head.
-        ordered = sorted(
-            ((at, b.incident.number, actor, draft) for b in built for at, actor, draft in b.events),
-            key=lambda e: (e[0], e[1]),
-        )
-        seq, prev = head.seq, head.hash
-        batch = []
-        for at, number, actor, (kind, summary, data) in ordered:
-            seq += 1
-            # No JSON round trip (`timeline._jsonable`): the drafts hold only JSON types already
-            # (events.change_events makes datetimes and enums plain); anything else fails loudly
-            # when the JSON column serialises it.
-            digest = timeline.event_hash(seq, number, at, actor, kind.value, summary, data, prev)
-            batch.append(dict(seq=seq, incident_id=number, at=at, actor=actor, kind=kind.value, summary=summary,
-                              data=data, once_key=None, prev_hash=prev, hash=digest))
-            prev = digest
-            if len(batch) >= 5000:
-                _insert_many(conn, TimelineRow.__table__, batch)
-                batch = []
-        _insert_many(conn, TimelineRow.__table__, batch)
-        session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
-        if svc.db.is_sqlite:
-            conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
-        if svc.db.dialect == "postgresql":
-            session.execute(text("SELECT setval(pg_get_serial_sequence('incident', 'id'), (SELECT max(id) FROM incident))"))
+        bulk_load.insert_histories(session, built, svc.ref.policies, fast=FAST_INSERT)
 
-
-def _insert_many(conn, table, rows: list[dict]) -> None:
-    """Insert rows (all with the same keys) in one executemany.
-
-    On SQLite, each value goes through its column type's own bind processor (so the stored text is
-    what Core would store) and straight to the driver: Core's per-row parameter building costs more
-    than SQLite's insert itself at 100,000 incidents. Other databases take the Core path.
-    """
-    if not rows:
-        return
-    dialect = conn.dialect
-    if dialect.paramstyle != "qmark" or FAST_INSERT is False:
-        conn.execute(insert(table), rows)
-        return
-    keys = list(rows[0])
-    processors = [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
-    columns = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
-    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({columns}) VALUES ({', '.join('?' * len(keys))})"
-    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
-    take = operator.itemgetter(*keys)
-    params = []
-    for row in rows:
-        values = list(take(row))
-        for i, process in converted:
-            values[i] = process(values[i])
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
-
-
-DEMO_CACHE_KIB = 128 * 1024
 
 # Tests turn the driver path off to prove it stores exactly what Core stores.
 FAST_INSERT = True

@@ -6,12 +6,12 @@ for an update, the version they read: a stale version is refused with `ConflictE
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, lifecycle, sla
@@ -24,18 +24,25 @@ from eim_tui.domain.model import (
     DiagnosisNote,
     EventKind,
     HoldReason,
-    HypothesisStatus,
     Incident,
-    NoteKind,
     QueueRow,
     TimelineEvent,
+    parse_enum,
 )
 from eim_tui.domain.priority import check_level, decide_priority
+from eim_tui.domain.queue import Sort, View
 from eim_tui.reference.data import ReferenceData
-from eim_tui.store import queries, repository, timeline
-from eim_tui.store.engine import Database
-from eim_tui.store.tables import DiagnosisNoteRow, GroupMemberRow, TimelineRow
 from eim_tui.services.access import AccessControl
+from eim_tui.services.audit import AuditCases
+from eim_tui.services.drafts import Drafts
+from eim_tui.services.notes import NoteCases
+from eim_tui.services.permissions import visible_incidents
+from eim_tui.services.similar import SimilarIncident, similar_open
+from eim_tui.store import inbound, queries, repository, timeline, users
+from eim_tui.store import notes as stored_notes
+from eim_tui.store.engine import Database
+from eim_tui.store.reference_sync import sync_reference
+from eim_tui.store.schema import current_revision, upgrade
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +54,34 @@ class IncidentDetails:
     resolution: sla.ClockReading
 
 
-class Services:
+class Services(NoteCases, AuditCases):
+    """Every use case on one store; the diagnosis notes' are in `NoteCases`, the timeline audit's in
+    `AuditCases`."""
+
     def __init__(self, db: Database, ref: ReferenceData, clock: Clock | None = None) -> None:
         self.db = db
         self.ref = ref
         self.clock = clock or SystemClock()
         self.access = AccessControl(db)  # roles and groups of actors: every change is checked against them
+        self.drafts = Drafts(db, self.clock)  # what the forms save as they are typed
+
+    # --- the store -----------------------------------------------------------------------------
+
+    @property
+    def store_url(self) -> str:
+        return self.db.url
+
+    def close_store(self) -> None:
+        """Let go of the store's connections (the process is done with it); `close` closes an incident."""
+        self.db.dispose()
+
+    def upgrade_store(self) -> str | None:
+        """Bring the schema to the newest revision and the reference tables in step with data/;
+        returns the revision the store is at."""
+        upgrade(self.db)
+        with self.db.write() as session:
+            sync_reference(session, self.ref)
+        return current_revision(self.db)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -68,11 +97,8 @@ class Services:
             incident = repository.get_incident(session, number)
             if looker is not None and not can_see(looker, incident):
                 raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
-            notes = repository.notes_for(session, number)
-            rows = session.execute(
-                select(TimelineRow).where(TimelineRow.incident_id == number).order_by(TimelineRow.seq)
-            ).scalars()
-            history = [timeline.to_event(r) for r in rows]
+            notes = stored_notes.notes_for(session, number)
+            history = timeline.events_of(session, number)
         policy = self.ref.policy(incident.priority)
         return IncidentDetails(
             incident, notes, history, sla.response_clock(incident, policy, now), sla.resolution_clock(incident, policy, now)
@@ -80,16 +106,14 @@ class Services:
 
     def user_groups(self, user: str) -> list[str]:
         with self.db.read() as session:
-            stored = list(
-                session.execute(select(GroupMemberRow.group_name).where(GroupMemberRow.user_name == user)).scalars()
-            )
+            stored = users.groups_of(session, user)
         if stored:
             return stored
         return [g.name for g in self.ref.groups if user in g.members]
 
     def queue(
-        self, view: queries.View, f: Filter, user: str, groups: Sequence[str], limit: int | None = None,
-        sort: queries.Sort = queries.Sort.SLA,
+        self, view: View, f: Filter, user: str, groups: Sequence[str], limit: int | None = None,
+        sort: Sort = Sort.SLA,
     ) -> list[int]:
         hide = not self.access.context(user).sees_confidential  # filters must not find what they may not see
         with self.db.read() as session:
@@ -102,6 +126,19 @@ class Services:
         with self.db.read() as session:
             rows = queries.queue_rows(session, numbers)
         return rows if viewer is None else visible_rows(self.access.context(viewer), rows)
+
+    @contextmanager
+    def all_incidents(self, viewer: str) -> Iterator[Iterator[Incident]]:
+        """Every incident in key order, read in batches while the block runs; to a `viewer` outside
+        the security group, confidential ones are placeholders."""
+        looker = self.access.context(viewer)
+        with self.db.read() as session:
+            yield visible_incidents(looker, repository.iter_incidents(session))
+
+    def payloads(self, status: str | None = None, limit: int = 100) -> list[inbound.StoredPayload]:
+        """The webhook bodies received, newest first (`eim payloads`)."""
+        with self.db.read() as session:
+            return inbound.list_payloads(session, status, limit)
 
     def change_marker(self) -> int:
         with self.db.read() as session:
@@ -328,78 +365,18 @@ class Services:
 
         return self.change(number, actor, apply, expected_version)
 
-    # --- diagnosis notes -----------------------------------------------------------------------
-
-    def add_note(
-        self, number: int, actor: str, kind: NoteKind | str, text: str,
-        status: HypothesisStatus | str | None = None, result: str = "",
-    ) -> DiagnosisNote:
-        self.access.authorize(actor, [Action.NOTE])
-        kind = _enum(NoteKind, kind, "note kind")
-        if not text.strip():
-            raise ValidationError("the note is empty; type what you observed, suspect or found")
-        state = _enum(HypothesisStatus, status, "hypothesis status") if status else None
-        if kind is NoteKind.HYPOTHESIS and state is None:
-            state = HypothesisStatus.OPEN
-        now = self.clock.now()
-        with self.db.write() as session:
-            incident = repository.get_incident(session, number, for_update=True)
-            position = repository.next_note_position(session, number)
-            row = DiagnosisNoteRow(
-                incident_id=number, position=position, kind=kind.value, text=text.strip(),
-                status=state.value if state else None, result=result.strip(), author=actor, created_at=now, version=1,
-            )
-            session.add(row)
-            session.flush()
-            drafts: list[events.EventDraft] = [
-                (EventKind.NOTE_ADDED, f"{kind.label} #{position}: {events.show(text.strip())}",
-                 {"note_id": row.id, "kind": kind.value, "text": text.strip()})
-            ]
-            if kind is NoteKind.ROOT_CAUSE:
-                after = incident.replace(root_cause=text.strip())
-                repository.save_incident(session, incident, after, self.ref.policies, now)
-                drafts += events.change_events(incident, after)
-            self._append(session, number, drafts, now, actor)
-            return repository.note_from_row(row)
-
-    def edit_note(
-        self, note_id: int, actor: str, text: str | None, status: HypothesisStatus | str | None = None,
-        result: str | None = None, expected_version: int | None = None,
-    ) -> DiagnosisNote:
-        """Change a note; the timeline keeps the old text (`eim_tui.services.notes`)."""
-        from eim_tui.services.notes import edit_note
-
-        self.access.authorize(actor, [Action.NOTE])
-        return edit_note(self, note_id, actor, text, status, result, expected_version)
-
-    def mark_root_cause(self, note_id: int, actor: str) -> DiagnosisNote:
-        """Record a note as the incident's root cause (`eim_tui.services.notes`)."""
-        from eim_tui.services.notes import mark_root_cause
-
-        self.access.authorize(actor, [Action.NOTE])
-        return mark_root_cause(self, note_id, actor)
-
-    def similar_open(self, service: str, ci: str, title: str, limit: int = 5, viewer: str | None = None) -> list:
+    def similar_open(
+        self, service: str, ci: str, title: str, limit: int = 5, viewer: str | None = None
+    ) -> list[SimilarIncident]:
         """Open incidents like a report being logged, best first (`eim_tui.services.similar`); for a `viewer`
         outside the security group, never a confidential one (it would show its title)."""
-        from eim_tui.services.similar import similar_open
-
         include = viewer is None or self.access.context(viewer).sees_confidential
         return similar_open(self.db, service, ci, title, limit, include_confidential=include)
-
-
-def _enum(kind, value, what: str):
-    if isinstance(value, kind):
-        return value
-    try:
-        return kind(str(value).lower().replace("-", "_").replace(" ", "_"))
-    except ValueError:
-        raise ValidationError(f"unknown {what} {value!r}; use one of: {', '.join(k.value for k in kind)}") from None
 
 
 def _hold_reason(value: HoldReason | str) -> HoldReason:
     aliases = {"user": "awaiting_user", "vendor": "awaiting_vendor", "change": "awaiting_change"}
     if isinstance(value, str):
         value = aliases.get(value.lower(), value)
-    return _enum(HoldReason, value, "hold reason")
+    return parse_enum(HoldReason, value, "hold reason")
 

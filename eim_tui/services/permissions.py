@@ -1,8 +1,8 @@
 """Access control for the UI and the command line: what the person running eim may see and do.
 
-Re-exports the pure rules (`can_see`, `redact_row`, `UserContext`, `Action`) and adds
-`Permissions`, the object screens ask (`app.permissions.allows("cancel", incident)`) to grey
-out what a role forbids. The service layer enforces the same rules whatever the UI does.
+On top of the pure rules of `domain/access.py`: `Permissions`, the object screens ask
+(`app.permissions.allows("cancel", incident)`) to grey out what a role forbids, and
+`visible_incidents`. The service layer enforces the same rules whatever the UI does.
 """
 
 from __future__ import annotations
@@ -11,53 +11,31 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from eim_tui.domain.access import (
-    CONFIDENTIAL_TITLE,
-    SECURITY_GROUP,
     Action,
     UserContext,
     can_see,
     redact_incident,
-    redact_row,
-    role_allows,
     visible_rows,
 )
 from eim_tui.domain.model import Incident, QueueRow, Role
 
-__all__ = [
-    "CONFIDENTIAL_TITLE",
-    "SECURITY_GROUP",
-    "Action",
-    "Permissions",
-    "UserContext",
-    "can_see",
-    "redact_incident",
-    "redact_row",
-    "role_allows",
-    "visible_incidents",
-    "visible_rows",
-]
-
 # The names screens use for their actions (binding action names) → the rule that governs them.
 SCREEN_ACTIONS = {
     "acknowledge": Action.ACKNOWLEDGE,
-    "ack": Action.ACKNOWLEDGE,
     "assign": Action.ASSIGN,
     "prioritize": Action.PRIORITIZE,
     "categorize": Action.CATEGORIZE,
     "hold": Action.HOLD,
     "resume": Action.RESUME,
-    "hold_or_resume": Action.HOLD,
     "resolve": Action.RESOLVE,
     "close": Action.CLOSE,
     "reopen": Action.REOPEN,
     "cancel": Action.CANCEL,
     "link": Action.LINK,
     "major": Action.MAJOR,
-    "toggle_major": Action.MAJOR,
     "add_note": Action.NOTE,
     "note": Action.NOTE,
     "new_incident": Action.LOG,
-    "new": Action.LOG,
     "log": Action.LOG,
     "bulk": Action.CHANGE,  # the bulk menu: each incident is still checked as it is changed
 }

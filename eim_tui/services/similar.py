@@ -10,12 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
-
 from eim_tui.domain.model import State, format_key
 from eim_tui.domain.similarity import title_similarity
+from eim_tui.store import queries
 from eim_tui.store.engine import Database
-from eim_tui.store.tables import IncidentRow
 
 THRESHOLD = 0.5  # on the same service or item
 THRESHOLD_ANYWHERE = 0.75  # when neither is known
@@ -47,34 +45,19 @@ def similar_open(
     service, ci = service.strip(), ci.strip()
     if not title.strip():
         return []
-    # Newest first by key, walking the primary key backwards: with `is_open` wrapped, neither
-    # SQLite nor PostgreSQL trades that walk for the `is_open` index and a sort of every open
-    # incident (the whole check: 220 ms → 24 ms over 100,000 open ones, tests/bench/bench_intake.py).
-    stmt = select(
-        IncidentRow.id, IncidentRow.title, IncidentRow.state, IncidentRow.priority, IncidentRow.service,
-        IncidentRow.configuration_item, IncidentRow.reported_at,
-    ).where(func.coalesce(IncidentRow.is_open, False).is_(True))
-    if not include_confidential:
-        stmt = stmt.where(IncidentRow.confidential.is_(False))
-    same = [c for c in (IncidentRow.service == service if service else None,
-                        IncidentRow.configuration_item == ci if ci else None) if c is not None]
-    if same:
-        stmt = stmt.where(or_(*same))
-    stmt = stmt.order_by(IncidentRow.id.desc()).limit(CANDIDATES)
     with db.read() as session:
-        rows = session.execute(stmt).all()
+        candidates = queries.open_candidates(session, service, ci, include_confidential, CANDIDATES)
     found = []
-    for row in rows:
-        score = title_similarity(title, row.title)
-        if ci and row.configuration_item == ci:
+    for number, other, state, priority, on_service, item, reported_at in candidates:
+        score = title_similarity(title, other)
+        if ci and item == ci:
             why = "same configuration item"
-        elif service and row.service == service:
+        elif service and on_service == service:
             why = "same service"
         else:
             why = "similar title"
-        if score < (THRESHOLD if same else THRESHOLD_ANYWHERE):
+        if score < (THRESHOLD if service or ci else THRESHOLD_ANYWHERE):
             continue
-        found.append(SimilarIncident(row.id, row.title, State(row.state), row.priority, row.service,
-                                     row.configuration_item, row.reported_at, round(score, 2), why))
+        found.append(SimilarIncident(number, other, state, priority, on_service, item, reported_at, round(score, 2), why))
     found.sort(key=lambda s: (-s.score, -s.number))
     return found[:limit]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,8 +22,12 @@ from eim_tui.domain import events
 from eim_tui.domain.escalation import EscalationRule, Kind, SlaMoment, escalated, moments, recipients
 from eim_tui.domain.events import show
 from eim_tui.domain.model import EventKind, Incident, TimelineEvent
-from eim_tui.services.incidents import Services
+from eim_tui.domain.sla_alerts import AlertEvent
 from eim_tui.store import repository, sla_queries, timeline
+
+if TYPE_CHECKING:
+    # Only a type: `Services` is built from the services modules (audit.py uses ACTOR from here).
+    from eim_tui.services.incidents import Services
 
 ACTOR = "scheduler"  # a system actor (domain.access.SYSTEM_ACTORS)
 # Moments older than this when a scheduler first sees them are history, not news: a store opened
@@ -66,6 +71,11 @@ class SlaService:
 
     def moments_of(self, incident: Incident) -> list[SlaMoment]:
         return moments(incident, self.ref.policy(incident.priority), self.rules)
+
+    def alert_events_since(self, seq: int, user: str, upto: int | None = None) -> list[AlertEvent]:
+        """SLA and escalation events in (seq, upto], oldest first, with their incident's people."""
+        with self.svc.db.read() as session:
+            return sla_queries.alert_events_since(session, seq, user, upto=upto)
 
     # --- recording -----------------------------------------------------------------------------
 

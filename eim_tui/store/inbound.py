@@ -14,16 +14,10 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from eim_tui.domain.alert_plan import PayloadStatus
 from eim_tui.domain.alerts import Alert, AlertStatus, StoredAlert
 from eim_tui.domain.errors import ConflictError
 from eim_tui.store.tables import AlertRow, InboundPayloadRow
-
-
-class PayloadStatus:
-    PENDING = "pending"
-    PROCESSED = "processed"
-    REJECTED = "rejected"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +119,6 @@ def list_alerts(session: Session, source: str | None = None) -> list[StoredAlert
     if source:
         stmt = stmt.where(AlertRow.source == source)
     return [_alert(r) for r in session.execute(stmt).scalars()]
-
-
-def alerts_of(session: Session, incident_number: int) -> list[StoredAlert]:
-    rows = session.execute(select(AlertRow).where(AlertRow.incident_id == incident_number).order_by(AlertRow.id))
-    return [_alert(r) for r in rows.scalars()]
 
 
 def firing_count(session: Session, incident_number: int, exclude: list[str] | None = None) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, false, func, literal_column, or_, select, true
 from sqlalchemy.ext.compiler import compiles
@@ -19,50 +18,8 @@ from sqlalchemy.orm import Session
 from eim_tui.domain.access import CONFIDENTIAL_TITLE
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.model import OPEN_STATES, QueueRow, State
+from eim_tui.domain.queue import Sort, View
 from eim_tui.store.tables import ChainHeadRow, IncidentRow, TimelineRow
-
-
-class View(StrEnum):
-    OPEN = "open"
-    MINE = "mine"
-    MY_GROUPS = "my_groups"
-    UNASSIGNED = "unassigned"
-    BREACHING = "breaching"
-    MAJOR = "major"
-    RESOLVED = "resolved"
-
-    @property
-    def label(self) -> str:
-        return VIEW_LABELS[self]
-
-
-VIEW_LABELS = {
-    View.OPEN: "All open",
-    View.MINE: "Mine",
-    View.MY_GROUPS: "My groups",
-    View.UNASSIGNED: "Unassigned",
-    View.BREACHING: "Breaching soon",
-    View.MAJOR: "Major",
-    View.RESOLVED: "Recently resolved",
-}
-
-class Sort(StrEnum):
-    SLA = "sla"
-    NEWEST = "newest"
-    OLDEST = "oldest"
-    UPDATED = "updated"
-
-    @property
-    def label(self) -> str:
-        return SORT_LABELS[self]
-
-
-SORT_LABELS = {
-    Sort.SLA: "SLA within severity",
-    Sort.NEWEST: "Newest first",
-    Sort.OLDEST: "Oldest first",
-    Sort.UPDATED: "Recently updated",
-}
 
 BREACHING_WINDOW = timedelta(hours=1)
 RECENT_WINDOW = timedelta(days=7)
@@ -276,6 +233,29 @@ def changed_since(session: Session, seq: int) -> tuple[int, set[int]]:
     if not rows:
         return seq, set()
     return rows[-1].seq, {r.incident_id for r in rows}
+
+
+def open_candidates(
+    session: Session, service: str, ci: str, include_confidential: bool, limit: int
+) -> list[tuple[int, str, State, int, str, str, datetime]]:
+    """The newest open incidents on `service` or configuration item `ci` (on any, when neither is
+    given), at most `limit`: (number, title, state, priority, service, configuration item, reported
+    at) each — what the duplicate check of a new report compares it with."""
+    # Newest first by key, walking the primary key backwards: with `is_open` wrapped, neither
+    # SQLite nor PostgreSQL trades that walk for the `is_open` index and a sort of every open
+    # incident (the whole check: 220 ms → 24 ms over 100,000 open ones, tests/bench/bench_intake.py).
+    stmt = select(
+        IncidentRow.id, IncidentRow.title, IncidentRow.state, IncidentRow.priority, IncidentRow.service,
+        IncidentRow.configuration_item, IncidentRow.reported_at,
+    ).where(func.coalesce(IncidentRow.is_open, False).is_(True))
+    if not include_confidential:
+        stmt = stmt.where(IncidentRow.confidential.is_(False))
+    same = [c for c in (IncidentRow.service == service if service else None,
+                        IncidentRow.configuration_item == ci if ci else None) if c is not None]
+    if same:
+        stmt = stmt.where(or_(*same))
+    rows = session.execute(stmt.order_by(IncidentRow.id.desc()).limit(limit)).all()
+    return [(r.id, r.title, State(r.state), r.priority, r.service, r.configuration_item, r.reported_at) for r in rows]
 
 
 OPEN_STATE_VALUES = [s.value for s in OPEN_STATES]

@@ -11,22 +11,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import sla
 from eim_tui.domain.errors import ConflictError, NotFoundError
-from eim_tui.domain.model import (
-    DiagnosisNote,
-    HoldReason,
-    HypothesisStatus,
-    Incident,
-    NoteKind,
-    Source,
-    State,
-    format_key,
-)
-from eim_tui.store.tables import DiagnosisNoteRow, IncidentRow, TimelineRow
+from eim_tui.domain.model import HoldReason, Incident, Source, State, format_key
+from eim_tui.store.tables import IncidentRow, TimelineRow
 
 _DIRECT = [f.name for f in dataclasses.fields(Incident) if f.name not in {"number", "parent_number"}]
 
@@ -129,36 +120,6 @@ def check_version(incident: Incident, expected_version: int | None, session: Ses
     """Refuse early when the caller's copy is stale (it read version N; the store has M)."""
     if expected_version is not None and expected_version != incident.version:
         raise conflict(session, incident.replace(version=expected_version))
-
-
-def note_from_row(row: DiagnosisNoteRow) -> DiagnosisNote:
-    return DiagnosisNote(
-        id=row.id,
-        incident_number=row.incident_id,
-        position=row.position,
-        kind=NoteKind(row.kind),
-        text=row.text,
-        author=row.author,
-        created_at=row.created_at,
-        status=HypothesisStatus(row.status) if row.status else None,
-        result=row.result,
-        updated_at=row.updated_at,
-        version=row.version,
-    )
-
-
-def notes_for(session: Session, number: int) -> list[DiagnosisNote]:
-    rows = session.execute(
-        select(DiagnosisNoteRow).where(DiagnosisNoteRow.incident_id == number).order_by(DiagnosisNoteRow.position)
-    ).scalars()
-    return [note_from_row(r) for r in rows]
-
-
-def next_note_position(session: Session, number: int) -> int:
-    current = session.execute(
-        select(func.max(DiagnosisNoteRow.position)).where(DiagnosisNoteRow.incident_id == number)
-    ).scalar()
-    return (current or 0) + 1
 
 
 def iter_incidents(session: Session, batch: int = 1000):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from eim_tui.domain import sla
 from eim_tui.domain.escalation import EscalationRule, Trigger
 from eim_tui.domain.model import EventKind, Incident
+from eim_tui.domain.sla_alerts import AlertEvent
 from eim_tui.store.repository import incident_from_row
 from eim_tui.store.tables import IncidentRow, TimelineRow, WatchRow
 
@@ -150,24 +151,6 @@ def recorded_keys(session: Session, keys: Sequence[str]) -> set[str]:
         chunk = list(keys[start : start + 500])
         found.update(session.execute(select(TimelineRow.once_key).where(TimelineRow.once_key.in_(chunk))).scalars())
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
-    """An SLA warning, breach or escalation in the timeline, with what deciding who hears of it needs."""
-
-    seq: int
-    number: int
-    at: datetime
-    kind: EventKind
-    summary: str
-    data: dict[str, Any]
-    priority: int
-    title: str
-    assignee: str
-    group: str
-    confidential: bool
-    watched: bool
 
 
 def alert_events_since(

@@ -125,6 +125,14 @@ def to_event(row: TimelineRow) -> TimelineEvent:
     )
 
 
+def events_of(session: Session, number: int) -> list[TimelineEvent]:
+    """One incident's events, oldest first."""
+    rows = session.execute(
+        select(TimelineRow).where(TimelineRow.incident_id == number).order_by(TimelineRow.seq)
+    ).scalars()
+    return [to_event(r) for r in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     intact: bool

@@ -127,7 +127,7 @@ def filter_in_tui(url: str, repeat: int) -> float:
 def filter_in_store(url: str, repeat: int = 10) -> float:
     from eim_tui.bootstrap import open_services
     from eim_tui.domain.filters import parse
-    from eim_tui.store.queries import View
+    from eim_tui.domain.queue import View
 
     svc = open_services(url)
     groups = svc.user_groups("alice")

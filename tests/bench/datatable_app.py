@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.filters import Filter
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 from eim_tui.tui.render.queue_columns import age_text, owner_text, severity_text, sla_cell, state_text
 
 

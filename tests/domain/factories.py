@@ -76,9 +76,9 @@ def incident_in(state: State, *, at: datetime = T0, **overrides: Any) -> Inciden
     return lifecycle.close(incident, at + 4 * step, "bob", review=COMPLETE_REVIEW)
 
 
-def apply(action: lifecycle.Action, incident: Incident, now: datetime, **kwargs: Any) -> Incident:
+def apply(action: lifecycle.Step, incident: Incident, now: datetime, **kwargs: Any) -> Incident:
     """Run one lifecycle step with arguments that are valid whenever the state allows the step."""
-    A = lifecycle.Action
+    A = lifecycle.Step
     if action is A.ACKNOWLEDGE:
         return lifecycle.acknowledge(incident, now, kwargs.get("by", "alice"))
     if action is A.HOLD:
@@ -100,7 +100,7 @@ def apply(action: lifecycle.Action, incident: Incident, now: datetime, **kwargs:
 
 priorities = st.integers(min_value=1, max_value=5)
 hold_reasons = st.sampled_from(list(HoldReason))
-actions = st.sampled_from(list(lifecycle.Action))
+actions = st.sampled_from(list(lifecycle.Step))
 states = st.sampled_from(list(State))
 # Steps between events: mostly minutes, sometimes days, sometimes with microseconds.
 gaps = st.one_of(
@@ -109,7 +109,7 @@ gaps = st.one_of(
     st.integers(min_value=0, max_value=10**10).map(lambda us: timedelta(microseconds=us)),
 )
 # Cancel is allowed from every open state, so it is drawn less often or runs would mostly end cancelled.
-lived_actions = st.sampled_from([a for a in lifecycle.Action if a is not lifecycle.Action.CANCEL] * 4 + [lifecycle.Action.CANCEL])
+lived_actions = st.sampled_from([a for a in lifecycle.Step if a is not lifecycle.Step.CANCEL] * 4 + [lifecycle.Step.CANCEL])
 
 
 @st.composite

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from eim_tui.domain import lifecycle
 from eim_tui.domain.errors import TransitionError, ValidationError
-from eim_tui.domain.lifecycle import Action
+from eim_tui.domain.lifecycle import Step
 from eim_tui.domain.model import FINAL_STATES, HoldReason, State
 
 from .factories import (
@@ -29,29 +29,29 @@ from .factories import (
 )
 
 # Written out by hand from DESIGN.md, not read from lifecycle.TRANSITIONS.
-EXPECTED: dict[State, dict[Action, State]] = {
-    State.NEW: {Action.ACKNOWLEDGE: State.IN_PROGRESS, Action.CANCEL: State.CANCELLED},
+EXPECTED: dict[State, dict[Step, State]] = {
+    State.NEW: {Step.ACKNOWLEDGE: State.IN_PROGRESS, Step.CANCEL: State.CANCELLED},
     State.IN_PROGRESS: {
-        Action.HOLD: State.ON_HOLD,
-        Action.RESOLVE: State.RESOLVED,
-        Action.CANCEL: State.CANCELLED,
+        Step.HOLD: State.ON_HOLD,
+        Step.RESOLVE: State.RESOLVED,
+        Step.CANCEL: State.CANCELLED,
     },
-    State.ON_HOLD: {Action.RESUME: State.IN_PROGRESS, Action.CANCEL: State.CANCELLED},
-    State.RESOLVED: {Action.CLOSE: State.CLOSED, Action.REOPEN: State.IN_PROGRESS},
+    State.ON_HOLD: {Step.RESUME: State.IN_PROGRESS, Step.CANCEL: State.CANCELLED},
+    State.RESOLVED: {Step.CLOSE: State.CLOSED, Step.REOPEN: State.IN_PROGRESS},
     State.CLOSED: {},
     State.CANCELLED: {},
 }
 
 LATER = T0 + timedelta(hours=1)
-ALL_PAIRS = [(action, state) for state in State for action in Action]
+ALL_PAIRS = [(action, state) for state in State for action in Step]
 
 
 @pytest.mark.parametrize(("action", "state"), ALL_PAIRS, ids=[f"{a}-{s}" for a, s in ALL_PAIRS])
-def test_every_action_from_every_state(action: Action, state: State) -> None:
+def test_every_action_from_every_state(action: Step, state: State) -> None:
     incident = incident_in(state)
     assert incident.state is state
     allowed = EXPECTED[state]
-    assert lifecycle.allowed_actions(state) == [a for a in Action if a in allowed]
+    assert lifecycle.allowed_steps(state) == [a for a in Step if a in allowed]
     assert lifecycle.can(action, state) == (action in allowed)
     if action in allowed:
         assert apply(action, incident, LATER).state is allowed[action]
@@ -60,7 +60,7 @@ def test_every_action_from_every_state(action: Action, state: State) -> None:
         apply(action, incident, LATER)
     error = caught.value
     assert error.action == action.value
-    assert error.allowed == [a.value for a in Action if a in allowed]
+    assert error.allowed == [a.value for a in Step if a in allowed]
     message = str(error)
     assert f"cannot {action.value}" in message
     assert state.label in message
@@ -72,9 +72,9 @@ def test_every_action_from_every_state(action: Action, state: State) -> None:
 
 @pytest.mark.parametrize("state", sorted(FINAL_STATES))
 def test_closed_and_cancelled_are_final(state: State) -> None:
-    assert lifecycle.allowed_actions(state) == []
+    assert lifecycle.allowed_steps(state) == []
     incident = incident_in(state)
-    for action in Action:
+    for action in Step:
         with pytest.raises(TransitionError):
             apply(action, incident, LATER)
 

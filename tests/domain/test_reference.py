@@ -11,7 +11,7 @@ import pytest
 from eim_tui.domain.model import HypothesisStatus, NoteKind, Role
 from eim_tui.domain.priority import DEFAULT_MATRIX, PriorityMatrix
 from eim_tui.domain.sla import DEFAULT_POLICIES
-from eim_tui.reference.data import ReferenceData, ReferenceError, load_reference
+from eim_tui.reference import ReferenceData, ReferenceError, load_reference
 from eim_tui.reference.paths import DATA_DIR
 
 

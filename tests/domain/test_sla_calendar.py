@@ -16,7 +16,7 @@ from eim_tui.domain.escalation import EscalationRule, Kind, Recipient, Trigger, 
 from eim_tui.domain.model import Group, HoldReason, QueueRow, SlaState
 from eim_tui.domain.priority import PriorityMatrix
 from eim_tui.domain.work_calendar import business_calendar
-from eim_tui.reference.data import ReferenceError, load_reference
+from eim_tui.reference import ReferenceError, load_reference
 from eim_tui.reference.paths import DATA_DIR
 from eim_tui.reference.sla import working_target
 

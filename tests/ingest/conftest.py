@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from eim_tui.ingest.processor import AlertProcessor, Processed
+from eim_tui.ingest.processor import AlertProcessor
 from eim_tui.ingest.routing import load_alert_routing
+from eim_tui.services.alert_intake import Processed
 from eim_tui.store import inbound
 from eim_tui.store.tables import IncidentRow, TimelineRow
 

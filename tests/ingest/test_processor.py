@@ -13,7 +13,7 @@ from eim_tui.domain.model import EventKind, Source, State
 from eim_tui.ingest.processor import AlertProcessor
 from eim_tui.ingest.routing import load_alert_routing
 from eim_tui.store import timeline
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 from eim_tui.domain.filters import Filter
 from eim_tui.store.tables import InboundPayloadRow
 from eim_tui.tui.render.queue_columns import row_cells

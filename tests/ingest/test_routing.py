@@ -11,7 +11,7 @@ from eim_tui.domain.alerts import Alert, AlertStatus, RefirePolicy
 from eim_tui.domain.errors import ValidationError
 from eim_tui.ingest import adapters
 from eim_tui.ingest.routing import load_alert_routing, render
-from eim_tui.reference.data import ReferenceError, load_reference
+from eim_tui.reference import ReferenceError, load_reference
 
 from .samples import am_alert, am_payload, generic_event, raw
 

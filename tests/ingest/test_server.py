@@ -121,7 +121,7 @@ async def test_5xx_only_when_the_body_could_not_be_stored(client, processor, mon
     def broken_store(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(processor, "_store", broken_store)
+    monkeypatch.setattr(processor.intake, "store_body", broken_store)
     status, answer = await _post(client, "/api/v1/alertmanager", raw("alertmanager_firing.json"))
     assert status == 503 and "could not be stored" in answer["error"]
     status, _ = await _post(client, "/api/v1/alertmanager", b"junk")

@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from eim_tui.notify.policy import Alert, AlertGate, Audience, in_quiet_hours, relevant_alerts, summary
-from eim_tui.config import AlertSettings
+from eim_tui.config import AlertSettings, ConfigError, load_config
 from eim_tui.domain.model import EventKind, Role
-from eim_tui.config import ConfigError, load_config
-from eim_tui.store.sla_queries import AlertEvent
+from eim_tui.domain.sla_alerts import AlertEvent
+from eim_tui.notify.policy import (
+    AlertGate,
+    Audience,
+    SlaNotice,
+    in_quiet_hours,
+    relevant_alerts,
+    summary,
+)
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -24,8 +30,8 @@ def event(number: int, kind=EventKind.SLA_BREACH, priority=2, assignee="", group
                       f"Title [{number}]", assignee, group, confidential, watched)
 
 
-def alert(number: int, kind=EventKind.SLA_BREACH) -> Alert:
-    return Alert(f"{number}:resolution:{kind.value}", number, kind, 2, f"INC-{number:06d}", "body", T0)
+def alert(number: int, kind=EventKind.SLA_BREACH) -> SlaNotice:
+    return SlaNotice(f"{number}:resolution:{kind.value}", number, kind, 2, f"INC-{number:06d}", "body", T0)
 
 
 BOB = Audience("bob", Role.RESPONDER, frozenset({"dba"}))
@@ -67,7 +73,7 @@ def test_two_hundred_breaches_at_once_are_one_summary() -> None:
 
 
 def test_a_summary_names_the_most_severe_incidents_first() -> None:
-    alerts = [alert(1), alert(2), Alert("3:response:sla_breach", 3, EventKind.SLA_BREACH, 1, "INC-000003", "b", T0)]
+    alerts = [alert(1), alert(2), SlaNotice("3:response:sla_breach", 3, EventKind.SLA_BREACH, 1, "INC-000003", "b", T0)]
     assert summary(alerts).body == "most severe first: INC-000003 S1, INC-000001 S2, INC-000002 S2"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from eim_tui.domain.errors import PermissionDenied
 from eim_tui.domain.filters import parse
 from eim_tui.domain.model import Role
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 from eim_tui.store.tables import TimelineRow, UserRow
 from .conftest import report
 

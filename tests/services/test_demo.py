@@ -11,7 +11,7 @@ from eim_tui.domain import SlaState, State, sla
 from eim_tui.domain.filters import parse
 from eim_tui.output.json_shapes import incident_dict, queue_row_dict
 from eim_tui.store import repository, timeline
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 from eim_tui.store.tables import IncidentRow
 
 from .conftest import report

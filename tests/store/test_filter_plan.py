@@ -9,6 +9,7 @@ from sqlalchemy import text
 from eim_tui.bootstrap import open_services
 from eim_tui.services.demo import generate
 from eim_tui.domain.filters import parse
+from eim_tui.domain.queue import View
 from eim_tui.store import queries
 
 
@@ -25,7 +26,7 @@ def sqlite_svc(tmp_path, clock):
 @pytest.mark.parametrize("hide_confidential", [False, True], ids=["security", "others"])
 @pytest.mark.parametrize("expression", ["sev<=2 disk", "disk", "inc-0001 sev<=3", "service:payments"])
 def test_word_filters_read_only_the_queue_index(sqlite_svc, expression, hide_confidential) -> None:
-    stmt = queries.queue_statement(queries.View.OPEN, parse(expression).with_user("alice"), "alice", [],
+    stmt = queries.queue_statement(View.OPEN, parse(expression).with_user("alice"), "alice", [],
                                    sqlite_svc.clock.now(), hide_confidential=hide_confidential)
     with sqlite_svc.db.read() as session:
         sql = stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})

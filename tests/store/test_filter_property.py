@@ -18,7 +18,7 @@ from eim_tui.domain.access import can_see, redact_incident
 from eim_tui.domain.filters import FilterError, matches, parse
 from eim_tui.domain.intake import NewIncident
 from eim_tui.store import repository
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 from eim_tui.store.tables import IncidentRow
 
 INCIDENTS = 200

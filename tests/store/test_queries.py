@@ -24,7 +24,7 @@ import pytest
 
 from eim_tui.domain import HoldReason
 from eim_tui.domain.filters import FilterError, parse
-from eim_tui.store.queries import View
+from eim_tui.domain.queue import View
 
 from .conftest import report
 

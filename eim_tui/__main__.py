@@ -1,3 +1,5 @@
-from eim_tui.cli.main import main
+"""`python -m eim_tui`: the `eim` command."""
 
-raise SystemExit(main())
+from eim_tui import cli
+
+raise SystemExit(cli.main())

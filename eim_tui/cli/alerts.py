@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 
+from eim_tui.cli.errors import Parser, emit_json
 from eim_tui.config import CHANNELS
-from eim_tui.notify.desktop import Outcome, desktop_session, notify_desktop
+from eim_tui.notify.desktop import ChannelOutcome, desktop_session, notify_desktop
 from eim_tui.notify.terminal import BEL, for_terminal, write_to_tty
 
 TITLE = "eim test alert"
@@ -18,8 +19,6 @@ BODY = "If you can read this, eim's SLA alerts reach you here."
 
 
 def add_parsers(sub, common, db_only) -> None:
-    from eim_tui.cli.main import Parser
-
     alerts = sub.add_parser("alerts", help="SLA alerts: test the channels")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="test", required=True, parser_class=Parser)
     test = alerts_sub.add_parser("test", help="send a test alert through every channel and report which worked")
@@ -28,7 +27,6 @@ def add_parsers(sub, common, db_only) -> None:
 
 
 def cmd_alerts(args, _svc) -> int:
-    from eim_tui.cli.main import emit_json
     settings = args.config.alerts
     results = run_test(settings.escape, settings.tmux_passthrough, args.tty)
     if args.json:
@@ -45,20 +43,20 @@ def cmd_alerts(args, _svc) -> int:
 cmd_alerts.needs_store = False  # type: ignore[attr-defined]
 
 
-def run_test(escape: str, passthrough: bool, tty: str = "/dev/tty") -> dict[str, Outcome]:
-    results: dict[str, Outcome] = {}
+def run_test(escape: str, passthrough: bool, tty: str = "/dev/tty") -> dict[str, ChannelOutcome]:
+    results: dict[str, ChannelOutcome] = {}
     for channel in CHANNELS:
         if channel == "toast":
-            results[channel] = Outcome(False, "shown only inside the TUI")
+            results[channel] = ChannelOutcome(False, "shown only inside the TUI")
         elif channel == "bell":
             ok = write_to_tty(BEL, tty)
-            results[channel] = Outcome(ok, f"written to {tty}" if ok else f"no terminal at {tty}")
+            results[channel] = ChannelOutcome(ok, f"written to {tty}" if ok else f"no terminal at {tty}")
         elif channel == "terminal":
             sequence = for_terminal(escape, TITLE, BODY, dict(os.environ), passthrough)
             ok = write_to_tty(sequence, tty)
             via = " through tmux passthrough" if passthrough and os.environ.get("TMUX") else ""
-            results[channel] = Outcome(ok, f"{escape} written to {tty}{via}" if ok else f"no terminal at {tty}")
+            results[channel] = ChannelOutcome(ok, f"{escape} written to {tty}{via}" if ok else f"no terminal at {tty}")
         else:
             session = desktop_session()
-            results[channel] = notify_desktop(TITLE, BODY) if session.ok else Outcome(False, session.detail)
+            results[channel] = notify_desktop(TITLE, BODY) if session.ok else ChannelOutcome(False, session.detail)
     return results

@@ -12,6 +12,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from eim_tui.cli.errors import UsageError
 from eim_tui.domain.model import parse_key
 
 
@@ -30,8 +31,6 @@ def _opened(target: str):
         return
     path = Path(target).expanduser()
     if path.parent and not path.parent.exists():
-        from eim_tui.cli.main import UsageError
-
         raise UsageError(f"cannot write {target}: the directory {path.parent} does not exist")
     with path.open("w", encoding="utf-8", newline="") as out:
         yield out
@@ -39,7 +38,6 @@ def _opened(target: str):
 
 def cmd_export(args, svc) -> int:
     from eim_tui.output import export
-    from eim_tui.cli.main import UsageError
 
     if args.key is not None:
         try:
@@ -59,12 +57,9 @@ def cmd_export(args, svc) -> int:
     fmt = args.format or "json"
     if fmt not in export.FORMATS_ALL:
         raise UsageError(f"every incident exports as json (lines) or csv, not {fmt}; give a KEY for md")
-    from eim_tui.services.permissions import visible_incidents
-    from eim_tui.store.repository import iter_incidents
-
-    looker = svc.access.context(args.user)  # confidential incidents go out as placeholders to others
-    with svc.db.read() as session, _opened(args.output) as out:
-        count = export.write_all(visible_incidents(looker, iter_incidents(session)), fmt, out)
+    # Confidential incidents go out as placeholders to those outside the security group.
+    with svc.all_incidents(args.user) as incidents, _opened(args.output) as out:
+        count = export.write_all(incidents, fmt, out)
     if args.output != "-":
         print(f"wrote {count} incidents to {args.output}", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""What each `eim` subcommand does. `cli.py` parses; these functions call the use cases and print."""
+"""What each `eim` subcommand does. `main.py` parses; these functions call the use cases and print."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from eim_tui.cli.errors import Parser, UsageError, emit_json
 from eim_tui.domain.model import parse_key
 
 
@@ -18,8 +19,6 @@ def _key(text: str) -> int:
 
 def add_parsers(sub, common, db_only) -> None:
     """The lifecycle verbs, for scripts and chat bridges: same rules and timeline as the TUI."""
-    from eim_tui.cli.main import Parser
-
     def verb(name: str, help_text: str) -> Parser:
         # `assign --user U` names the assignee (as people say it); who acts is `eim --user NAME assign …`.
         p = sub.add_parser(name, parents=[db_only if name == "assign" else common], help=help_text)
@@ -85,8 +84,6 @@ def cmd_ack(args, svc) -> int:
 
 def cmd_assign(args, svc) -> int:
     if args.group is None and args.assignee is None:
-        from eim_tui.cli.main import UsageError
-
         raise UsageError("say --group G and/or --user U")
     return _done(svc.assign(args.key, args.user, args.group, args.assignee, args.expect_version), args)
 
@@ -137,8 +134,6 @@ def _read_review(path: str) -> dict[str, Any]:
     import json
     from pathlib import Path
 
-    from eim_tui.cli.main import UsageError
-
     try:
         text = sys.stdin.read() if path == "-" else Path(path).expanduser().read_text(encoding="utf-8")
         review = json.loads(text)
@@ -161,8 +156,6 @@ def cmd_cancel(args, svc) -> int:
 
 def cmd_link(args, svc) -> int:
     if args.parent is None and args.problem is None and args.change is None:
-        from eim_tui.cli.main import UsageError
-
         raise UsageError("say --parent KEY, --problem REF and/or --change REF")
     return _done(svc.link(args.key, args.user, args.parent, args.problem, args.change, args.expect_version), args)
 
@@ -186,15 +179,17 @@ def cmd_new(args, svc) -> int:
     from eim_tui.domain.intake import NewIncident, parse_when
     from eim_tui.domain.model import Source
 
-    from eim_tui.cli.main import UsageError
-
     if args.from_email or (args.json and args.title is None):  # a report piped on stdin
         from eim_tui.ingest import reports
+        from eim_tui.reference import ReferenceError
 
-        if args.from_email:
-            report = reports.report_from_email(reports.read_stdin(sys.stdin, "an e-mail"), args, svc)
-        else:
-            report = reports.report_from_event(reports.read_stdin(sys.stdin, "an event"), args, svc)
+        try:
+            if args.from_email:
+                report = reports.report_from_email(_read_stdin("an e-mail"), args, svc)
+            else:
+                report = reports.report_from_event(_read_stdin("an event"), args, svc)
+        except ReferenceError as exc:  # the alert routing rules do not load
+            raise UsageError(str(exc)) from None
         return _log_new(report, args, svc)
     missing = [f"--{name}" for name in ("title", "impact", "urgency") if getattr(args, name) is None]
     if missing:
@@ -222,8 +217,15 @@ def cmd_new(args, svc) -> int:
     return _log_new(report, args, svc)
 
 
+def _read_stdin(what: str) -> bytes:
+    """The report piped on stdin; a terminal there means nothing was piped."""
+    if sys.stdin.isatty():
+        example = "--from-email < message.eml" if what == "an e-mail" else "--json < event.json"
+        raise UsageError(f"pipe {what} on stdin, e.g. eim new {example}")
+    return sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+
+
 def _log_new(report, args, svc) -> int:
-    from eim_tui.cli.main import emit_json
     from eim_tui.output.json_shapes import incident_dict
 
     incident = svc.log_incident(report, args.user)
@@ -237,9 +239,7 @@ def _log_new(report, args, svc) -> int:
 def cmd_list(args, svc) -> int:
     from eim_tui.domain.filters import FilterError, parse
     from eim_tui.output.json_shapes import queue_row_dict
-    from eim_tui.store.queries import View
-
-    from eim_tui.cli.main import UsageError, emit_json
+    from eim_tui.domain.queue import View
 
     try:
         f = parse(args.filter)
@@ -275,8 +275,6 @@ def _sla_text(sla: dict[str, Any]) -> str:
 def cmd_show(args, svc) -> int:
     from eim_tui.output.json_shapes import details_dict
 
-    from eim_tui.cli.main import UsageError, emit_json
-
     try:
         number = parse_key(args.key)
     except ValueError as exc:
@@ -292,20 +290,11 @@ def cmd_show(args, svc) -> int:
 
 
 def cmd_audit(args, svc) -> int:
-    from eim_tui.store import timeline
-
-    with svc.db.read() as session:
-        report = timeline.verify(session)
+    report = svc.verify_chain()
     print(report.describe())
     return 0 if report.intact else 1
 
 
 def cmd_db(args, svc) -> int:
-    from eim_tui.store.reference_sync import sync_reference
-    from eim_tui.store.schema import current_revision, upgrade
-
-    upgrade(svc.db)
-    with svc.db.write() as session:
-        sync_reference(session, svc.ref)
-    print(f"schema at revision {current_revision(svc.db)}")
+    print(f"schema at revision {svc.upgrade_store()}")
     return 0

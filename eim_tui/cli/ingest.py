@@ -13,6 +13,9 @@ import re
 import signal
 import sys
 
+from eim_tui.cli.context import open_store
+from eim_tui.cli.errors import UsageError, emit_json
+
 DEFAULT_LISTEN = "127.0.0.1:9095"
 
 
@@ -52,17 +55,16 @@ def add_parsers(sub, common, db_only) -> None:
 
 
 def cmd_ingest(args, svc) -> int:
-    from eim_tui.cli.main import UsageError, services
     from eim_tui.ingest.processor import AlertProcessor
     from eim_tui.ingest.routing import load_alert_routing
     from eim_tui.ingest.server import IngestServer, Settings
-    from eim_tui.reference.data import ReferenceError, load_reference
+    from eim_tui.reference import ReferenceError, load_reference
 
     try:
         routing = load_alert_routing(load_reference(), args.rules)
     except ReferenceError as exc:
         raise UsageError(str(exc)) from None
-    svc = services(args)
+    svc = open_store(args)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="eim ingest: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     settings = Settings(token=args.token or args.config.ingest_token, max_body=args.max_body)
@@ -79,8 +81,6 @@ cmd_ingest.needs_store = False  # the rules are checked before the store is open
 
 async def _serve(server, host: str, port: int) -> None:
     from aiohttp import web
-
-    from eim_tui.cli.main import UsageError
 
     runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
     await runner.setup()
@@ -104,12 +104,9 @@ async def _serve(server, host: str, port: int) -> None:
 
 
 def cmd_payloads(args, svc) -> int:
-    from eim_tui.cli.main import emit_json
     from eim_tui.output.json_shapes import plain
-    from eim_tui.store import inbound
 
-    with svc.db.read() as session:
-        rows = inbound.list_payloads(session, args.status, args.limit)
+    rows = svc.payloads(args.status, args.limit)
     if args.json:
         emit_json([{"id": p.id, "received_at": plain(p.received_at), "source": p.source, "status": p.status,
                     "error": p.error, "remote": p.remote, "content_type": p.content_type, "body": p.body}

@@ -7,32 +7,16 @@ imports happen inside each command, so `eim --help` and the TUI start fast.
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
-import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
+from eim_tui import __version__
+from eim_tui.cli import alerts, export, incidents, ingest, users, wall
+from eim_tui.cli.context import complete, open_store
+from eim_tui.cli.errors import Parser, UsageError, explain, fail
 from eim_tui.domain.errors import DomainError
 
-
-class UsageError(Exception):
-    """Bad input on the command line: printed as one line, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def default_user(config=None) -> str:
-    """`--user` absent: `EIM_USER` (read into the configuration), else the OS login."""
-    if config is not None and config.user:
-        return config.user
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
+# Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
+COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts)
 
 
 def build_parser() -> Parser:
@@ -43,6 +27,7 @@ def build_parser() -> Parser:
     common.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
                         help="who you are in the timeline (env EIM_USER; default your login)")
     parser = Parser(prog="eim", description="Enterprise incident management in the terminal.", parents=[common])
+    parser.add_argument("--version", action="version", version=f"eim {__version__}")
     parser.add_argument("--demo-if-empty", action="store_true", help="fill an empty store with demo incidents first")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -86,22 +71,9 @@ def build_parser() -> Parser:
     db_sub = db.add_subparsers(dest="db_command", metavar="upgrade", required=True, parser_class=Parser)
     db_sub.add_parser("upgrade", parents=[common], help="create the store or apply schema migrations")
 
-    import importlib
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parsers(sub, common, db_only)
+    for module in COMMAND_MODULES:
+        module.add_parsers(sub, common, db_only)
     return parser
-
-
-# Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
-COMMAND_MODULES = [
-    "eim_tui.cli.incidents",
-    "eim_tui.cli.export",
-    "eim_tui.cli.users",
-    "eim_tui.cli.ingest",
-    "eim_tui.cli.wall",
-    "eim_tui.cli.alerts",
-]
 
 
 def _positive(text: str) -> int:
@@ -122,11 +94,7 @@ def _level(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        args.config = _load_config()
-        args.db = getattr(args, "db", None) or args.config.db_url
-        args.user = getattr(args, "user", None) or default_user(args.config)
-        return run(args)
+        return run(complete(build_parser().parse_args(argv)))
     except UsageError as exc:
         return fail(str(exc))
     except DomainError as exc:
@@ -136,71 +104,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line, not a traceback
-        return fail(_explain(exc), status=1)
-
-
-def _load_config():
-    """config.toml and the EIM_* variables, read once for the whole command."""
-    from eim_tui.config import ConfigError, load_config
-
-    try:
-        return load_config()
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def fail(message: str, status: int = 2) -> int:
-    print(f"eim: {message}", file=sys.stderr)
-    return status
-
-
-def _explain(exc: Exception) -> str:
-    from sqlalchemy.exc import OperationalError
-
-    if isinstance(exc, OperationalError):
-        return f"cannot use the database: {str(exc.orig).strip().splitlines()[0]} (check --db / EIM_DB)"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def services(args: argparse.Namespace):
-    from eim_tui.bootstrap import open_services, with_store
-    from eim_tui.reference.data import ReferenceError
-    from eim_tui.store.schema import SchemaError
-
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        return open_services(with_store(args.config, args.db))
-    except (ReferenceError, SchemaError) as exc:
-        raise UsageError(str(exc)) from None
-    except OperationalError as exc:
-        # The store --db / EIM_DB names cannot be opened (no server there, no such database or
-        # file): the input is wrong, so status 2 like any other bad input, not 1 like a crash.
-        raise UsageError(_explain(exc)) from None
-
-
-def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+        return fail(explain(exc), status=1)
 
 
 def run(args: argparse.Namespace) -> int:
     command = args.command
     if command is None:
         return run_tui(args)
-    import importlib
-
-    for name in COMMAND_MODULES:
-        if handler := getattr(importlib.import_module(name), f"cmd_{command}", None):
-            if getattr(handler, "needs_store", True):
-                return handler(args, services(args))
-            return handler(args, None)
+    for module in COMMAND_MODULES:
+        if handler := getattr(module, f"cmd_{command}", None):
+            if not getattr(handler, "needs_store", True):
+                return handler(args, None)
+            svc = open_store(args)
+            try:
+                return handler(args, svc)
+            finally:
+                svc.db.dispose()  # the connections go back now, not when the process ends
     raise UsageError(f"unknown command {command!r}")
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    svc = services(args)
+    svc = open_store(args)
     if args.demo_if_empty and svc.change_marker() == 0:
         from eim_tui.services.demo import generate
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from eim_tui.cli.errors import Parser, emit_json
 from eim_tui.domain.model import Role, User
 
 ROLES = ", ".join(r.value for r in Role)
 
 
 def add_parsers(sub, common, db_only) -> None:
-    from eim_tui.cli.main import Parser
-
     users = sub.add_parser("users", parents=[common], help="manage users, their roles and groups")
     verbs = users.add_subparsers(dest="users_command", metavar="list|add|set|whoami", required=True,
                                  parser_class=Parser)
@@ -48,8 +47,6 @@ def _line(user: User) -> str:
 
 
 def cmd_users(args, svc) -> int:
-    from eim_tui.cli.main import emit_json
-
     access = svc.access
     verb = args.users_command
     if verb == "list":

@@ -14,6 +14,7 @@ import shlex
 import socket
 import sys
 
+from eim_tui.cli.errors import UsageError
 from eim_tui.domain.board import BoardScope
 from eim_tui.domain.filters import FilterError, parse
 
@@ -50,8 +51,6 @@ def _port(text: str) -> int:
 
 def build_scope(args, svc) -> BoardScope:
     """The board's scope from `--group`, `--view` and `--filter`; a bad one is a one-line usage error."""
-    from eim_tui.cli.main import UsageError
-
     try:
         f = parse(args.filter)
     except FilterError as exc:
@@ -85,8 +84,6 @@ def served_command(args) -> list[str]:
 
 
 def cmd_serve(args, svc) -> int:
-    from eim_tui.cli.main import UsageError
-
     if not args.wall and (args.group or args.view != "open" or args.filter):
         raise UsageError("--group, --view and --filter choose what the wall board shows; add --wall")
     if args.wall:
@@ -122,8 +119,6 @@ def _is_loopback(host: str) -> bool:
 
 
 def _check_port_free(host: str, port: int) -> None:
-    from eim_tui.cli.main import UsageError
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -20,15 +20,8 @@ from eim_tui.services.incidents import Services
 DEFAULT_EMAIL_LEVEL = 3  # an e-mail says nothing of impact; the service desk triages it
 
 
-def read_stdin(stream, what: str) -> bytes:
-    from eim_tui.cli.main import UsageError
-
-    if stream.isatty():
-        raise UsageError(f"pipe {what} on stdin, e.g. eim new {'--from-email < message.eml' if what == 'an e-mail' else '--json < event.json'}")
-    return stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
-
-
 def report_from_email(raw: bytes, args: argparse.Namespace, svc: Services) -> NewIncident:
+    """Raises `ValidationError` for a message that cannot make an incident."""
     from eim_tui.ingest.email_report import read_email
 
     mail = read_email(raw)
@@ -63,24 +56,20 @@ def report_from_email(raw: bytes, args: argparse.Namespace, svc: Services) -> Ne
 
 
 def report_from_event(raw: bytes, args: argparse.Namespace, svc: Services) -> NewIncident:
-    from eim_tui.cli.main import UsageError
+    """Raises `ValidationError` for an event that cannot be logged, `ReferenceError` for rules
+    that do not load (`data/alert_routing.toml`)."""
     from eim_tui.ingest.adapters import PayloadError, decode_json, generic
     from eim_tui.ingest.processor import describe
     from eim_tui.ingest.routing import load_alert_routing
-    from eim_tui.reference.data import ReferenceError
 
     try:
         (alert,) = generic(decode_json(raw))
     except PayloadError as exc:
-        raise UsageError(f"the event on stdin: {exc}") from None
+        raise ValidationError(f"the event on stdin: {exc}") from None
     if alert.status is AlertStatus.RESOLVED:
-        raise UsageError("the event on stdin is resolved; only a firing event logs an incident "
-                         "(send resolutions to eim ingest, which matches them by dedup_key)")
-    try:
-        routing = load_alert_routing(svc.ref)
-    except ReferenceError as exc:
-        raise UsageError(str(exc)) from None
-    route = routing.route(alert)
+        raise ValidationError("the event on stdin is resolved; only a firing event logs an incident "
+                              "(send resolutions to eim ingest, which matches them by dedup_key)")
+    route = load_alert_routing(svc.ref).route(alert)
     now = svc.clock.now()
     detected = parse_when(args.detected, now) if args.detected else None
     if detected is None and alert.starts_at is not None:

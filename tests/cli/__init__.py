@@ -1,1 +1,1 @@
-"""Tests of the `eim` command line, run as a real process."""
+"""Tests of the `eim` command line: in process through `main(argv)`, and a few as a real process."""

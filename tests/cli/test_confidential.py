@@ -1,4 +1,4 @@
-"""Confidential incidents from the command line: `eim list`, `eim show` and `eim export` as real processes.
+"""Confidential incidents from the command line: `eim list`, `eim show` and `eim export`.
 
 A security incident's title and details are for the security group (rania is in security-ops);
 everyone else gets a placeholder (key, severity, category) or, for one incident, a one-line refusal.

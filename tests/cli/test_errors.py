@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import text
 
+import eim_tui
 from eim_tui.store import Database
 
 BAD_INPUT = {
@@ -35,11 +38,8 @@ BAD_INPUT = {
 }
 
 
-def test_bad_input_gives_one_line_and_status_2(eim) -> None:
-    eim.new()
-    # The cases are independent: run them side by side (each is a whole Python process).
-    with ThreadPoolExecutor(4) as pool:
-        results = dict(zip(BAD_INPUT, pool.map(lambda case: eim(*case[0], ok=False), BAD_INPUT.values())))
+def _wrong(results: dict[str, object]) -> dict[str, str]:
+    """The cases whose answer is not status 2 and one line `eim: …` naming the problem."""
     wrong = {}
     for name, result in results.items():
         expected = BAD_INPUT[name][1]
@@ -47,10 +47,38 @@ def test_bad_input_gives_one_line_and_status_2(eim) -> None:
         if (result.status != 2 or len(lines) != 1 or not lines[0].startswith("eim: ")
                 or expected not in lines[0] or "Traceback" in result.err or result.out):
             wrong[name] = str(result)
-    assert wrong == {}
+    return wrong
+
+
+def test_bad_input_gives_one_line_and_status_2(eim) -> None:
+    eim.new()
+    assert _wrong({name: eim(*args, ok=False) for name, (args, _) in BAD_INPUT.items()}) == {}
     # Nothing was written by any of them.
     assert [r["key"] for r in eim("list", "--json", "--filter", "all").json] == ["INC-000001"]
     assert eim("audit", "verify").out.startswith("timeline intact: 1 events")
+
+
+# One of each way to fail, where it matters most: the status a shell sees, and what the process
+# prints on its way out (an uncaught exception would be a traceback on stderr).
+AS_A_PROCESS = ["unknown command", "no such incident", "unreachable PostgreSQL"]
+
+
+def test_bad_input_gives_one_line_and_status_2_from_a_real_process(eim_process) -> None:
+    # The cases are independent: run them side by side (each is a whole Python process).
+    with ThreadPoolExecutor(3) as pool:
+        results = dict(zip(AS_A_PROCESS, pool.map(lambda name: eim_process(*BAD_INPUT[name][0], ok=False),
+                                                  AS_A_PROCESS)))
+    assert _wrong(results) == {}
+
+
+def test_a_crash_is_one_line_and_status_1_never_a_traceback(eim, eim_process, tmp_path) -> None:
+    """What nobody foresaw (here a file that is not SQLite at all) still ends in one line."""
+    garbage = tmp_path / "garbage.db"
+    garbage.write_text("not a database, just text\n" * 200)
+    for run in (eim, eim_process):
+        result = run("list", db=f"sqlite:///{garbage}", ok=False)
+        assert result.status == 1 and result.out == "", str(result)
+        assert result.err == "eim: DatabaseError: (sqlite3.DatabaseError) file is not a database\n", str(result)
 
 
 def test_a_database_that_is_not_an_eim_store_is_refused(eim, tmp_path) -> None:
@@ -68,3 +96,20 @@ def test_a_database_that_is_not_an_eim_store_is_refused(eim, tmp_path) -> None:
 def test_help_exits_0(eim, args) -> None:
     result = eim(*args)
     assert "usage: eim" in result.out and result.err == ""
+
+
+def test_help_from_a_real_process_loads_neither_the_store_nor_the_ui(eim_process) -> None:
+    result = eim_process("--help")
+    assert "usage: eim" in result.out and result.err == ""
+    # `eim --help` starts fast: the heavy libraries wait for the command that needs them.
+    probe = ("import sys\nfrom eim_tui.cli.main import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'textual', 'rich', "
+             "'aiohttp', 'apscheduler', 'platformdirs'}), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "[]\n")
+
+
+def test_version(eim, eim_process) -> None:
+    for run in (eim, eim_process):
+        result = run("--version")
+        assert (result.status, result.out, result.err) == (0, f"eim {eim_tui.__version__}\n", ""), str(result)

@@ -1,4 +1,4 @@
-"""`eim users …` as a real process: good input changes the store, bad input is one line and exit 2."""
+"""`eim users …` on the command line: good input changes the store, bad input is one line and exit 2."""
 
 from __future__ import annotations
 

@@ -67,6 +67,17 @@ def test_an_email_becomes_an_incident(db_url, monkeypatch, capsys) -> None:
     assert incident["detected_at"] == "2026-11-26T07:40:00Z"
 
 
+def test_an_email_piped_into_a_real_process(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`eim new --from-email < message.eml` from a shell: the bytes on stdin, as they were sent."""
+    db_url = f"sqlite:///{tmp_path}/x.db"
+    done = subprocess.run([sys.executable, "-m", "eim_tui", "new", "--from-email", "--db", db_url, "--user", "grace"],
+                          input=MIME_EMAIL, capture_output=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"INC-000001\n", b"")
+    incident = _show(db_url, "INC-000001", monkeypatch, capsys)
+    assert (incident["title"], incident["reporter_name"]) == ("VPN tunnel down for the München office", "José García")
+    assert incident["description"] == 'Since 08:30 nobody in München can connect.\nThe client says "peer not responding".'
+
+
 def test_an_html_only_email_and_flags_that_win(db_url, monkeypatch, capsys) -> None:
     message = (b"From: printer-watch@example.com\r\nSubject: Printer jammed\r\nContent-Type: text/html\r\n\r\n"
                b"<html><body><p>Tray 2 &amp; tray 3 jammed</p><script>x()</script></body></html>\r\n")

@@ -21,18 +21,18 @@ from datetime import datetime
 from rich.markup import escape
 from textual.message import Message
 
-from eim_tui.notify.policy import Alert, AlertGate, Delivery, in_quiet_hours
+from eim_tui.notify.policy import AlertGate, Delivery, SlaNotice, in_quiet_hours
 from eim_tui.config import AlertSettings
-from eim_tui.notify.desktop import Outcome, desktop_session, notify_desktop
-from eim_tui.domain.model import EventKind
+from eim_tui.notify.desktop import ChannelOutcome, desktop_session, notify_desktop
 from eim_tui.notify.terminal import for_terminal, write_in_app
+from eim_tui.tui.workers import explain
 
 
 @dataclass
 class SlaAlerts(Message):
     """From the scheduler's thread: SLA events this user should hear of."""
 
-    alerts: list[Alert]
+    alerts: list[SlaNotice]
 
 
 @dataclass
@@ -46,7 +46,7 @@ class SchedulerTrouble(Message):
 class DeliveryReport:
     delivery: Delivery
     at: datetime
-    channels: dict[str, Outcome] = field(default_factory=dict)
+    channels: dict[str, ChannelOutcome] = field(default_factory=dict)
 
 
 class AlertCenter:
@@ -55,7 +55,7 @@ class AlertCenter:
         app,
         settings: AlertSettings,
         env: Mapping[str, str] | None = None,
-        desktop: Callable[[str, str], Outcome] = notify_desktop,
+        desktop: Callable[[str, str], ChannelOutcome] = notify_desktop,
         gate: AlertGate | None = None,
     ) -> None:
         self.app = app
@@ -65,7 +65,7 @@ class AlertCenter:
         self.desktop = desktop
         self.history: deque[DeliveryReport] = deque(maxlen=200)
 
-    def receive(self, alerts: list[Alert]) -> list[DeliveryReport]:
+    def receive(self, alerts: list[SlaNotice]) -> list[DeliveryReport]:
         return [self.deliver(d) for d in self.gate.offer(alerts, self.app.clock.now())]
 
     def flush(self) -> list[DeliveryReport]:
@@ -84,25 +84,26 @@ class AlertCenter:
             # Titles come from users and hold `[`: escaped before they meet markup.
             self.app.notify(escape(delivery.body), title=escape(delivery.title),
                             severity="error" if delivery.urgent else "warning", timeout=15)
-            report.channels["toast"] = Outcome(True)
+            report.channels["toast"] = ChannelOutcome(True)
         if quiet:
-            report.channels["quiet"] = Outcome(True, "quiet hours: toast only")
+            report.channels["quiet"] = ChannelOutcome(True, "quiet hours: toast only")
             self._record(report)
             return report
         if "bell" in channels:
             self.app.bell()
-            report.channels["bell"] = Outcome(True)
+            report.channels["bell"] = ChannelOutcome(True)
         if "terminal" in channels:
             sequence = for_terminal(self.settings.escape, delivery.title, delivery.body, dict(self.env),
                                     self.settings.tmux_passthrough)
             written = write_in_app(self.app, sequence)
-            report.channels["terminal"] = Outcome(written, "" if written else "no terminal (headless or browser)")
+            report.channels["terminal"] = ChannelOutcome(
+                written, "" if written else "no terminal (headless or browser)")
         if "desktop" in channels:
             session = desktop_session(self.env, self.app.is_web)
             if session.ok:
                 self._desktop_in_thread(report)
                 return report  # recorded when the notifier answers
-            report.channels["desktop"] = Outcome(False, f"skipped: {session.detail}")
+            report.channels["desktop"] = ChannelOutcome(False, f"skipped: {session.detail}")
         self._record(report)
         return report
 
@@ -110,12 +111,12 @@ class AlertCenter:
         def work() -> None:
             try:
                 report.channels["desktop"] = self.desktop(report.delivery.title, report.delivery.body)
-            except Exception as exc:  # noqa: BLE001 - the notifier must never take the app down
-                report.channels["desktop"] = Outcome(False, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a failed channel is an outcome, recorded like the others
+                report.channels["desktop"] = ChannelOutcome(False, explain(exc))
             self._record_now(report)
 
         self.app.run_worker(work, thread=True, exit_on_error=False, group="desktop-notify",
-                            description="desktop notification")
+                            description="notify the desktop and record it")
 
     def _record(self, report: DeliveryReport) -> None:
         if len(report.delivery.numbers) != 1:
@@ -124,23 +125,12 @@ class AlertCenter:
                             group="alert-record", description="record a notification")
 
     def _record_now(self, report: DeliveryReport) -> None:
-        """In a worker thread: one NOTIFICATION_SENT event with what each channel did."""
+        """In a worker thread: one NOTIFICATION_SENT event with what each channel did. A failure is the
+        app's to tell (app.py): the alert went out already."""
         if len(report.delivery.numbers) != 1:
             return
         number = report.delivery.numbers[0]
         outcomes = {name: {"ok": o.ok, "detail": o.detail} for name, o in report.channels.items()}
         failed = [name for name, o in report.channels.items() if not o.ok and not o.detail.startswith("skipped")]
         summary = f"notified {self.app.user}: {report.delivery.title}" + (f" ({', '.join(failed)} failed)" if failed else "")
-        try:
-            record_notification(self.app.services, number, self.app.user, summary, outcomes)
-        except Exception:  # noqa: BLE001 - the alert went out; failing to note it must not crash
-            pass
-
-
-def record_notification(services, number: int, user: str, summary: str, channels: dict) -> None:
-    from eim_tui.services.sla import ACTOR
-    from eim_tui.store import timeline
-
-    event = timeline.NewEvent(number, EventKind.NOTIFICATION_SENT, summary, {"user": user, "channels": channels})
-    with services.db.write() as session:
-        timeline.append(session, [event], services.clock.now(), ACTOR)
+        self.app.services.record_notification(number, self.app.user, summary, outcomes)

@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from rich.markup import escape
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from eim_tui.services.permissions import Permissions
 from eim_tui.reference.paths import STYLES_DIR
 from eim_tui.services.incidents import Services
 from eim_tui.config import Config
+from eim_tui.domain.access import UserContext
+from eim_tui.tui.workers import REPEATING, RepeatedFailures, explain, repeats, work_name
 
 
 IDENTITY_REFRESH_SECONDS = 10.0
 SLA_SCHEDULER_DELAY = 1.0
+# Under NO_COLOR (https://no-color.org) a cursor or a focus drawn as a background colour would
+# vanish: they are drawn with attributes instead (reverse, underline), which NO_COLOR allows.
+NO_COLOR_EMPHASIS = {
+    "block-cursor-text-style": "bold reverse",
+    "block-cursor-blurred-text-style": "underline",
+    "input-cursor-text-style": "reverse",
+    "button-focus-text-style": "bold reverse",
+}
+
+
+@dataclass
+class IdentityRead(Message):
+    """The user's role and groups as the store has them now (they may have changed)."""
+
+    user_context: UserContext
 
 
 class EimApp(App[None]):
@@ -50,7 +71,9 @@ class EimApp(App[None]):
         tick_interval: float = 1.0,
         sla_scheduler: bool = True,
     ) -> None:
-        super().__init__()
+        # NO_COLOR means no colour at all: with native ANSI colours Textual's filter hands every
+        # colour back to the terminal's default, where otherwise it would map them to 256-colour greys.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.services = services
         self.user = user
         self.config = config or Config()
@@ -63,21 +86,44 @@ class EimApp(App[None]):
         self.alert_center = None
         # Who is looking: read once before the UI runs; a worker re-reads it, since roles change.
         self.user_context = services.access.context(user)
+        self._repeated_failures = RepeatedFailures()  # polls that fail are told once, not every poll
 
     @property
     def permissions(self) -> Permissions:
         """What this user may do and see; screens ask it in `check_action` to grey out what a role forbids."""
         return Permissions(self.user_context)
 
-    @work(thread=True, exclusive=True, group="identity", exit_on_error=False, description="re-read the user's role")
+    @work(thread=True, exclusive=True, group=f"identity{REPEATING}", exit_on_error=False,
+          description="re-read the user's role")
     def _refresh_identity(self) -> None:
-        fresh = self.services.access.context(self.user)
-        if fresh != self.user_context:
-            self.call_from_thread(self._identity_changed, fresh)
+        self.post_message(IdentityRead(self.services.access.context(self.user)))
 
-    def _identity_changed(self, fresh) -> None:
-        self.user_context = fresh
-        self.screen.refresh_bindings()
+    def on_identity_read(self, message: IdentityRead) -> None:
+        if message.user_context != self.user_context:
+            self.user_context = message.user_context
+            self.screen.refresh_bindings()
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is told: a toast of one line naming the work that failed.
+
+        The app's own workers report here; a screen's are handed on by `ReportsWorkers`. Work a
+        timer repeats (a poll) is told once, until one of its runs succeeds again.
+        """
+        worker = event.worker
+        if event.state is WorkerState.SUCCESS and repeats(worker):
+            self._repeated_failures.succeeded(worker)
+        elif event.state is WorkerState.ERROR and worker.error is not None:
+            if repeats(worker) and not self._repeated_failures.failed(worker):
+                return  # told already
+            self.notify(explain(worker.error), title=f"Could not {work_name(worker)}", severity="error",
+                        timeout=8, markup=False)
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        if self.no_color:
+            variables = self.theme_variables = {**variables, **NO_COLOR_EMPHASIS}
+        return variables
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         # Concrete colours from the current theme: Textual substitutes variables only once, so a

@@ -3,29 +3,46 @@
 The screen says when something was typed (`typed()`), gives the content to keep (`content`,
 None for "nothing worth keeping"), and retires or discards the draft when the real thing is saved
 or dropped. `DraftKeeper` makes sure a slow write can never bring back a discarded draft.
+The screen hears back by messages: `DraftFound` (after `load()`), `DraftNotSaved`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.timer import Timer
 
 from eim_tui.domain.drafts import Draft
 from eim_tui.services.drafts import DraftKeeper
+from eim_tui.tui.workers import explain
+
+
+@dataclass
+class DraftFound(Message):
+    """What `load()` found: the stored draft, or None (none, or it could not be read)."""
+
+    draft: Draft | None
+
+
+@dataclass
+class DraftNotSaved(Message):
+    """Writing the draft failed: the screen still works, and says that drafts do not."""
+
+    error: str
 
 
 class DraftWriter:
     def __init__(self, node: DOMNode, keeper: DraftKeeper, content: Callable[[], dict[str, Any] | None],
-                 delay: float, failed: Callable[[str], None]) -> None:
+                 delay: float) -> None:
         self.node = node
         self.keeper = keeper
         self.content = content
         self.delay = delay
-        self.failed = failed
         self.enabled = True
         self._timer: Timer | None = None
 
@@ -53,14 +70,15 @@ class DraftWriter:
         generation = self.retire()
         self._run(partial(self.delete_now, generation), "delete the draft")
 
-    def load(self, found: Callable[[Draft | None], None]) -> None:
-        """Look for a stored draft in a worker; `found` gets it (or None) on the UI thread."""
+    def load(self) -> None:
+        """Look for a stored draft in a worker; the node gets `DraftFound`."""
         def look() -> None:
             try:
                 draft = self.keeper.load()
-            except Exception:  # no draft is better than no screen
-                draft = None
-            self.node.app.call_from_thread(lambda: found(draft) if self.node.is_attached else None)
+            except Exception:
+                self.node.post_message(DraftFound(None))  # no draft is better than no screen
+                raise  # and the app says why there is none
+            self.node.post_message(DraftFound(draft))
 
         self._run(look, "look for a draft")
 
@@ -73,12 +91,7 @@ class DraftWriter:
         try:
             self.keeper.save(content, generation)
         except Exception as exc:  # the screen still works; it says that drafts do not
-            text = str(exc).strip().splitlines()
-            self.node.app.call_from_thread(self._failed, f"draft not saved: {text[0] if text else type(exc).__name__}")
-
-    def _failed(self, message: str) -> None:
-        if self.node.is_attached:
-            self.failed(message)
+            self.node.post_message(DraftNotSaved(f"draft not saved: {explain(exc)}"))
 
     def delete_now(self, generation: int) -> None:
         """Delete the draft retired as `generation`, in the calling thread (a worker: the one that

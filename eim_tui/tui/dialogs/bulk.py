@@ -24,10 +24,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from eim_tui.services.bulk import BulkKind, BulkRequest, Outcome, PlanItem, apply_one, plan
+from eim_tui.services.bulk import BulkKind, BulkOutcome, BulkRequest, PlanItem, apply_one, plan
 from eim_tui.domain.model import QueueRow, format_key, parse_key
 from eim_tui.tui.dialogs.form import Field, FormScreen
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.workers import ReportsWorkers, explain
 
 MENU = [
     (BulkKind.ACKNOWLEDGE, "a", "acknowledge and take each"),
@@ -131,7 +132,7 @@ class PlanReady(Message):
 
 @dataclass
 class OneDone(Message):
-    outcome: Outcome
+    outcome: BulkOutcome
 
 
 @dataclass
@@ -139,7 +140,7 @@ class AllDone(Message):
     pass
 
 
-class BulkPreview(ModalScreen[list[Outcome] | None]):
+class BulkPreview(ReportsWorkers, ModalScreen[list[BulkOutcome] | None]):
     """Lists what will change per incident; `y` applies, then the same box lists the outcomes."""
 
     COMPONENT_CLASSES = PALETTE_CLASSES
@@ -154,7 +155,7 @@ class BulkPreview(ModalScreen[list[Outcome] | None]):
         self.request = request
         self.numbers = list(numbers)
         self.items: list[PlanItem] = []
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[BulkOutcome] = []
         self.phase = "loading"  # loading → preview → running → done
 
     def compose(self) -> ComposeResult:
@@ -167,21 +168,21 @@ class BulkPreview(ModalScreen[list[Outcome] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#bulk-list").focus()  # so up/down/page keys scroll a long list
-        self._load()
+        self._load(self.request, list(self.numbers))
 
-    @work(thread=True, exit_on_error=False, group="bulk-load")
-    def _load(self) -> None:
+    @work(thread=True, exit_on_error=False, group="bulk-load", description="load the marked incidents")
+    def _load(self, request: BulkRequest, numbers: list[int]) -> None:
         svc = self.app.services
         try:
-            if self.request.parent is not None:
-                svc.get(self.request.parent)  # the parent must exist before anything is merged into it
-            rows = svc.rows(self.numbers, viewer=self.app.user)
-        except Exception as exc:
-            self.post_message(PlanReady([], str(exc).strip().splitlines()[0] if str(exc) else repr(exc)))
+            if request.parent is not None:
+                svc.get(request.parent)  # the parent must exist before anything is merged into it
+            rows = svc.rows(numbers, viewer=self.app.user)
+        except Exception as exc:  # the box says nothing was done, and why
+            self.post_message(PlanReady([], explain(exc)))
             return
         by_number = {r.number: r for r in rows}
-        ordered = [by_number[n] for n in self.numbers if n in by_number]
-        self.post_message(PlanReady(plan(self.request, ordered, self.app.user, list(svc.ref.resolution_codes))))
+        ordered = [by_number[n] for n in numbers if n in by_number]
+        self.post_message(PlanReady(plan(request, ordered, self.app.user, list(svc.ref.resolution_codes))))
 
     def on_plan_ready(self, message: PlanReady) -> None:
         self.items = message.items
@@ -215,13 +216,15 @@ class BulkPreview(ModalScreen[list[Outcome] | None]):
         self.phase = "running"
         self.refresh_bindings()
         self._status(Content(f"applying to {len(self.items)} incidents…"))
-        self._apply(list(self.items))
+        self._apply(self.request, list(self.items))
 
-    @work(thread=True, exit_on_error=False, group="bulk-apply")
-    def _apply(self, items: list[PlanItem]) -> None:
-        for item in items:
-            self.post_message(OneDone(apply_one(self.app.services, self.request, item, self.app.user)))
-        self.post_message(AllDone())
+    @work(thread=True, exit_on_error=False, group="bulk-apply", description="apply the bulk action")
+    def _apply(self, request: BulkRequest, items: list[PlanItem]) -> None:
+        try:
+            for item in items:  # each its own transaction: a refusal is an outcome, the others go on
+                self.post_message(OneDone(apply_one(self.app.services, request, item, self.app.user)))
+        finally:
+            self.post_message(AllDone())  # the box lists what was done even if the rest could not run
 
     def on_one_done(self, message: OneDone) -> None:
         self.outcomes.append(message.outcome)
@@ -257,7 +260,7 @@ class BulkPreview(ModalScreen[list[Outcome] | None]):
 
 
 def start_bulk(screen: Screen, numbers: Sequence[int], rows: Mapping[int, QueueRow | None],
-               on_finished: Callable[[list[Outcome]], None], kind: str = "") -> None:
+               on_finished: Callable[[list[BulkOutcome]], None], kind: str = "") -> None:
     """menu (unless `kind` is given) → the kind's form → preview → results → `on_finished`."""
     app = screen.app
     ref = app.services.ref

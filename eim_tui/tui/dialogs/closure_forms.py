@@ -15,7 +15,7 @@ RATINGS = [("1 very poor", 1), ("2 poor", 2), ("3 fair", 3), ("4 good", 4), ("5 
 
 
 class ResolveForm(IncidentForm):
-    TITLE = "Resolve"
+    FORM_TITLE = "Resolve"
     DONE = "resolved"
 
     def form_fields(self) -> list[Field]:
@@ -55,7 +55,7 @@ def actions_text(actions: Any) -> str:
 
 
 class CloseForm(IncidentForm):
-    TITLE = "Close"
+    FORM_TITLE = "Close"
     DONE = "closed"
 
     def form_fields(self) -> list[Field]:

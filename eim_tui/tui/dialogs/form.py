@@ -26,6 +26,7 @@ How to use it (every form in eim builds on this):
   `help` is a muted line under the field (`set_help` changes it); `set_options` refills a select.
 - `prefill={name: value}` opens the form with those values (for example after a refusal, to give
   the typed text back); "dirty" is still measured against each Field's own `value`.
+- The heading is `FORM_TITLE` (not Textual's `Screen.TITLE`); `form_title()` may compute it.
 - Hooks: `validate(values) -> {name: message}` (messages appear under their fields and the first
   bad field takes focus); `field_changed(name, value)` on every edit (live previews); `save(values)`
   — by default dismisses the screen with the values; override it to save from inside the form and
@@ -53,6 +54,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 
 from eim_tui.tui.dialogs.confirm import ConfirmScreen
+from eim_tui.tui.workers import ReportsWorkers
 
 FieldKind = Literal["text", "area", "select", "check", "info"]
 
@@ -72,7 +74,7 @@ class Field:
     suggestions: Sequence[str] = ()
 
 
-class FormScreen(ModalScreen[dict[str, Any] | None]):
+class FormScreen(ReportsWorkers, ModalScreen[dict[str, Any] | None]):
     """Base class of eim's modal forms; see the module docstring."""
 
     FORM_TITLE = "Form"
@@ -121,6 +123,10 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     # --- what subclasses provide --------------------------------------------------------------------
 
+    def form_title(self) -> str:
+        """The heading on the form's border; `FORM_TITLE` unless a subclass adds to it."""
+        return self.FORM_TITLE
+
     def form_fields(self) -> list[Field]:
         """The fields, in order. Called once, from __init__."""
         return []
@@ -145,7 +151,7 @@ class FormScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box") as box:
-            box.border_title = self.FORM_TITLE
+            box.border_title = self.form_title()
             yield Static(Text(self._message), id="form-message", classes="-shown" if self._message else "")
             with VerticalScroll(id="form-fields"):
                 for spec in self._fields.values():

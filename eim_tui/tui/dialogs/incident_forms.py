@@ -18,9 +18,9 @@ LEVELS = [("1 high", 1), ("2 medium", 2), ("3 low", 3)]
 
 
 class IncidentForm(FormScreen):
-    """A form about one incident. Subclasses set TITLE/DONE and write `form_fields` and `call`."""
+    """A form about one incident. Subclasses set FORM_TITLE/DONE and write `form_fields` and `call`."""
 
-    TITLE = "Change"
+    FORM_TITLE = "Change"
     DONE = "changed"  # for the toast: "INC-000001 assigned"
 
     def __init__(self, incident: Incident, ref: ReferenceData, user: str,
@@ -28,15 +28,17 @@ class IncidentForm(FormScreen):
         self.incident = incident
         self.ref = ref
         self.user = user
-        self.FORM_TITLE = f"{self.TITLE} · {incident.key}"
         super().__init__(prefill, message)
+
+    def form_title(self) -> str:
+        return f"{self.FORM_TITLE} · {self.incident.key}"
 
     def call(self, svc, actor: str, version: int, values: dict[str, Any]) -> Incident:
         raise NotImplementedError
 
 
 class AssignForm(IncidentForm):
-    TITLE = "Assign"
+    FORM_TITLE = "Assign"
     DONE = "assigned"
 
     def form_fields(self) -> list[Field]:
@@ -69,7 +71,7 @@ class AssignForm(IncidentForm):
 
 
 class PriorityForm(IncidentForm):
-    TITLE = "Impact and urgency"
+    FORM_TITLE = "Impact and urgency"
     DONE = "reprioritized"
 
     def form_fields(self) -> list[Field]:
@@ -112,7 +114,7 @@ class PriorityForm(IncidentForm):
 
 
 class CategoryForm(IncidentForm):
-    TITLE = "Categorize"
+    FORM_TITLE = "Categorize"
     DONE = "categorized"
 
     def form_fields(self) -> list[Field]:
@@ -142,7 +144,7 @@ class CategoryForm(IncidentForm):
 
 
 class HoldForm(IncidentForm):
-    TITLE = "Put on hold"
+    FORM_TITLE = "Put on hold"
     DONE = "put on hold"
 
     def form_fields(self) -> list[Field]:
@@ -164,7 +166,7 @@ class HoldForm(IncidentForm):
 
 
 class LinkForm(IncidentForm):
-    TITLE = "Links"
+    FORM_TITLE = "Links"
     DONE = "linked"
 
     def form_fields(self) -> list[Field]:
@@ -209,13 +211,13 @@ class ReasonForm(IncidentForm):
 
 
 class ReopenForm(ReasonForm):
-    TITLE = "Reopen"
+    FORM_TITLE = "Reopen"
     DONE = "reopened"
     STEP = "reopen"
 
 
 class CancelForm(ReasonForm):
-    TITLE = "Cancel the incident"
+    FORM_TITLE = "Cancel the incident"
     DONE = "cancelled"
     STEP = "cancel"
 

@@ -23,12 +23,13 @@ from eim_tui.domain.drafts import NEW_INCIDENT, Draft
 from eim_tui.domain.errors import DomainError
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import EventKind, Incident, Source, format_key
-from eim_tui.services.drafts import DraftKeeper, Drafts
+from eim_tui.services.drafts import DraftKeeper
 from eim_tui.reference.data import RoutingRule
 from eim_tui.services.similar import SimilarIncident
 from eim_tui.tui.dialogs.confirm import ConfirmScreen
-from eim_tui.tui.draft_writer import DraftWriter
+from eim_tui.tui.draft_writer import DraftFound, DraftNotSaved, DraftWriter
 from eim_tui.tui.dialogs.form import Field, FormScreen
+from eim_tui.tui.workers import explain
 
 ACCEPT_KEY = "ctrl+r"
 # Typing any of these may change what the routing rules propose.
@@ -63,8 +64,8 @@ class NewIncidentScreen(FormScreen):
     def __init__(self) -> None:
         self.ref = self.app.services.ref
         super().__init__()
-        keeper = DraftKeeper(Drafts(self.app.services.db, self.app.clock), self.app.user, NEW_INCIDENT)
-        self.draft = DraftWriter(self, keeper, self._draft_content, self.DRAFT_DELAY, self.show_message)
+        keeper = DraftKeeper(self.app.services.drafts, self.app.user, NEW_INCIDENT)
+        self.draft = DraftWriter(self, keeper, self._draft_content, self.DRAFT_DELAY)
         self.draft.enabled = False  # no draft is written until an earlier one was offered back
         self.proposal: RoutingRule | None = None
         self._proposal_timer: Timer | None = None
@@ -97,7 +98,7 @@ class NewIncidentScreen(FormScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.draft.load(self._offer_draft)
+        self.draft.load()
 
     # --- live help -------------------------------------------------------------------------------
 
@@ -161,6 +162,12 @@ class NewIncidentScreen(FormScreen):
         self.refresh_bindings()
 
     # --- the draft -------------------------------------------------------------------------------
+
+    def on_draft_not_saved(self, message: DraftNotSaved) -> None:
+        self.show_message(message.error)
+
+    def on_draft_found(self, message: DraftFound) -> None:
+        self._offer_draft(message.draft)
 
     def _offer_draft(self, draft: Draft | None) -> None:
         if draft is None or not any(draft.content.values()):
@@ -250,7 +257,9 @@ class NewIncidentScreen(FormScreen):
             similar = self.app.services.similar_open(report.service, report.configuration_item, report.title, 5,
                                                      viewer=self.app.user)
         except Exception:
-            similar = []  # the check helps; it must not stop an incident being logged
+            # The check helps; it must not stop an incident being logged. The app says it failed.
+            self.post_message(DuplicatesChecked(report, []))
+            raise
         self.post_message(DuplicatesChecked(report, similar))
 
     def on_duplicates_checked(self, message: DuplicatesChecked) -> None:
@@ -286,8 +295,8 @@ class NewIncidentScreen(FormScreen):
         except DomainError as exc:
             self.post_message(LogFailed(str(exc)))
             return
-        except Exception as exc:
-            self.post_message(LogFailed(f"could not save: {_one_line(exc)}"))
+        except Exception as exc:  # the store failed: the form says so and keeps the typed text
+            self.post_message(LogFailed(f"could not save: {explain(exc)}"))
             return
         self.draft.delete_now(generation)
         self.post_message(IncidentLogged(incident))
@@ -309,7 +318,3 @@ class NewIncidentScreen(FormScreen):
                    title="Logged", markup=False)
         app.push_screen(DetailScreen(incident.number))
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

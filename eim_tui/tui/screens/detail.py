@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from eim_tui.domain.errors import ConflictError, DomainError
-from eim_tui.domain.lifecycle import Action, can
+from eim_tui.domain.lifecycle import Step, can
 from eim_tui.domain.model import FINAL_STATES, Incident, format_key
 from eim_tui.tui.render import detail_view as view
 from eim_tui.tui.dialogs.closure_forms import CloseForm, ResolveForm
@@ -39,6 +39,7 @@ from eim_tui.tui.dialogs.incident_forms import (
 )
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
 
 # One use case: (services, actor, version shown) → the incident after the change.
 Call = Callable[[Any, str, int], Incident]
@@ -49,6 +50,7 @@ Retry = tuple[type[IncidentForm], dict[str, Any]]
 @dataclass
 class DetailsLoaded(Message):
     details: IncidentDetails | None
+    marker: int  # the store's change marker read before the details (-1: not read)
     error: str = ""
 
 
@@ -70,7 +72,7 @@ def _bind(key: str, action: str, text: str, tip: str, show: bool = True) -> Bind
     return Binding(key, action, text, id=f"detail.{action}", tooltip=tip, show=show)
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(WatchesChanges, Screen[None]):
     COMPONENT_CLASSES = PALETTE_CLASSES
     BINDINGS = [
         _bind("escape", "back", "Back", "Back to the queue"),
@@ -91,14 +93,13 @@ class DetailScreen(Screen[None]):
     ]
 
     # action → the lifecycle step it is, for check_action
-    STEPS = {"acknowledge": Action.ACKNOWLEDGE, "hold": Action.HOLD, "resume": Action.RESUME,
-             "resolve": Action.RESOLVE, "close": Action.CLOSE, "reopen": Action.REOPEN, "cancel": Action.CANCEL}
+    STEPS = {"acknowledge": Step.ACKNOWLEDGE, "hold": Step.HOLD, "resume": Step.RESUME,
+             "resolve": Step.RESOLVE, "close": Step.CLOSE, "reopen": Step.REOPEN, "cancel": Step.CANCEL}
 
     def __init__(self, number: int) -> None:
         super().__init__()
         self.number = number
         self.details: IncidentDetails | None = None
-        self._marker = -1
         self._retry: tuple[type[IncidentForm], dict[str, Any], str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -115,7 +116,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-body").focus()
         self.load()
         self.set_interval(self.app.tick_interval, self._tick)
-        self.set_interval(self.app.poll_interval, self._poll)
+        self.start_watching()
 
     @property
     def incident(self) -> Incident | None:
@@ -123,18 +124,22 @@ class DetailScreen(Screen[None]):
 
     # --- loading and live updates -------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="detail-load", exit_on_error=False, description="load the incident")
     def load(self) -> None:
         svc = self.app.services
+        marker = -1
         try:
-            self._marker = svc.change_marker()
+            marker = svc.change_marker()
             details = svc.details(self.number, viewer=self.app.user)  # confidential: security group only
-        except Exception as exc:
-            self.post_message(DetailsLoaded(None, _one_line(exc)))
+        except Exception as exc:  # the title says why there is nothing to show
+            self.post_message(DetailsLoaded(None, marker, explain(exc)))
             return
-        self.post_message(DetailsLoaded(details))
+        self.post_message(DetailsLoaded(details, marker))
 
     def on_details_loaded(self, message: DetailsLoaded) -> None:
+        if message.details is not None and 0 <= message.marker < self.shown_marker:
+            return  # read before a newer load that is already shown: drawing it would show an older state for good
+        self.shown_marker = max(self.shown_marker, message.marker)
         if message.details is None:
             self.query_one("#detail-title", Static).update(Content(f"{format_key(self.number)} · {message.error}"))
             return
@@ -146,18 +151,9 @@ class DetailScreen(Screen[None]):
             self._retry = None
             self._ask(form, prefill=values, message=error)
 
-    @work(thread=True, exclusive=True, group="detail-poll", exit_on_error=False)
-    def _check(self, since: int) -> None:
-        try:
-            _, changed = self.app.services.changes_since(since)
-        except Exception:
-            return
-        if self.number in changed:
-            self.app.call_from_thread(self.load)
-
-    def _poll(self) -> None:
-        if self._marker >= 0:
-            self._check(self._marker)
+    def on_changes_found(self, message: ChangesFound) -> None:
+        if self.number in message.changed:
+            self.load()
 
     def on_screen_resume(self) -> None:
         # Back from the notes or timeline screen, which may have changed the incident (a root cause
@@ -277,7 +273,7 @@ class DetailScreen(Screen[None]):
             self.post_message(ActionRefused(str(exc), isinstance(exc, ConflictError), retry))
             return
         except Exception as exc:  # the store failed: say so, keep the typed text
-            self.post_message(ActionRefused(f"could not save: {_one_line(exc)}", False, retry))
+            self.post_message(ActionRefused(f"could not save: {explain(exc)}", False, retry))
             return
         unchanged = incident.version == version  # the use case found nothing to change
         self.post_message(ActionDone(f"{incident.key}: nothing changed" if unchanged else f"{incident.key} {done}"))
@@ -312,7 +308,3 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-notes", Static).update(view.notes(d, p))
         self.query_one("#detail-timeline", Static).update(view.recent_events(d, p))
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

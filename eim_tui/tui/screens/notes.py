@@ -1,6 +1,7 @@
 """Diagnosis notes of one incident (`d` on its detail screen): the ordered notes, one key per kind
 to write the next one, edits that keep the old text in the timeline, and a draft of the note being
-typed, saved as it is typed, offered back after a crash.
+typed, saved as it is typed, offered back after a crash. A role that may not write notes (a viewer)
+finds the writing keys greyed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from textual.widgets import Footer, OptionList, Static, TextArea
 from eim_tui.domain.drafts import Draft, note_scope
 from eim_tui.domain.errors import ConflictError, DomainError
 from eim_tui.domain.model import DiagnosisNote, HypothesisStatus, NoteKind, format_key
-from eim_tui.services.drafts import DraftKeeper, Drafts
+from eim_tui.services.drafts import DraftKeeper
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.dialogs.confirm import ConfirmScreen
-from eim_tui.tui.draft_writer import DraftWriter
+from eim_tui.tui.draft_writer import DraftFound, DraftNotSaved, DraftWriter
 from eim_tui.tui.widgets.note_editor import NoteEditor
 from eim_tui.tui.widgets.note_list import KIND_TITLES, NoteList, heading, prompt_for
+from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
 
 # key, kind, footer word — DESIGN.md's keys for the diagnosis notes screen.
 KIND_KEYS = [
@@ -37,6 +39,7 @@ KIND_KEYS = [
 @dataclass
 class NotesLoaded(Message):
     details: IncidentDetails | None
+    marker: int  # the store's change marker read before the notes (-1: not read)
     error: str = ""
 
 
@@ -50,6 +53,7 @@ class NoteSaved(Message):
 class NoteRefused(Message):
     error: str
     conflict: bool = False
+    reload: bool = False  # the notes on screen may be stale: read them again
 
 
 @dataclass
@@ -60,8 +64,10 @@ class Editing:
     note: DiagnosisNote | None = None
 
 
-class NotesScreen(Screen[None]):
+class NotesScreen(WatchesChanges, Screen[None]):
     DRAFT_DELAY = 0.5
+    # Actions that write a note: greyed for a role that may not (`check_action`).
+    WRITES = frozenset({"new_note", "edit", "hypothesis_status", "mark_root_cause", "save"})
     BINDINGS = [
         *(Binding(key, f"new_note('{kind.value}')", word, id=f"notes.{kind.value}",
                   tooltip=f"Write a new {KIND_TITLES[kind].lower()}") for key, kind, word in KIND_KEYS),
@@ -82,10 +88,8 @@ class NotesScreen(Screen[None]):
         self.number = number
         self.details: IncidentDetails | None = None
         self.editing: Editing | None = None
-        keeper = DraftKeeper(Drafts(self.app.services.db, self.app.clock), self.app.user, note_scope(number))
-        self.draft = DraftWriter(self, keeper, self._draft_content, self.DRAFT_DELAY,
-                                 lambda error: self._status(error, True))
-        self._marker = -1
+        keeper = DraftKeeper(self.app.services.drafts, self.app.user, note_scope(number))
+        self.draft = DraftWriter(self, keeper, self._draft_content, self.DRAFT_DELAY)
         self._first_load = True
         self._show_note: int | None = None  # highlight this note once the notes are reloaded
         self._adopt_version = False  # after a refused edit: the next load gives the version to save over
@@ -101,22 +105,24 @@ class NotesScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(NoteList).focus()
         self.load()
-        self.set_interval(self.app.poll_interval, self._poll)
+        self.start_watching()
 
     # --- loading ---------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="notes-load", exit_on_error=False, description="load the notes")
     def load(self) -> None:
         svc = self.app.services
+        marker = -1
         try:
-            self._marker = svc.change_marker()
+            marker = svc.change_marker()
             details = svc.details(self.number, viewer=self.app.user)
-        except Exception as exc:
-            self.post_message(NotesLoaded(None, error=_one_line(exc)))
+        except Exception as exc:  # the title says why there are no notes
+            self.post_message(NotesLoaded(None, marker, explain(exc)))
             return
-        self.post_message(NotesLoaded(details))
+        self.post_message(NotesLoaded(details, marker))
 
     def on_notes_loaded(self, message: NotesLoaded) -> None:
+        self.shown_marker = max(self.shown_marker, message.marker)
         if message.details is None:
             self._title(Text(f"{format_key(self.number)} · {message.error}"))
             return
@@ -141,22 +147,19 @@ class NotesScreen(Screen[None]):
         self.refresh_bindings()
         if self._first_load:
             self._first_load = False
-            self.draft.load(self._offer_draft)
+            self.draft.load()
 
-    @work(thread=True, exclusive=True, group="notes-poll", exit_on_error=False, description="watch for changes")
-    def _check(self, since: int) -> None:
-        try:
-            _, changed = self.app.services.changes_since(since)
-        except Exception:
-            return
-        if self.number in changed:
-            self.app.call_from_thread(self.load)
-
-    def _poll(self) -> None:
-        if self._marker >= 0:
-            self._check(self._marker)
+    def on_changes_found(self, message: ChangesFound) -> None:
+        if self.number in message.changed:
+            self.load()
 
     # --- the draft of the note being typed -------------------------------------------------------
+
+    def on_draft_not_saved(self, message: DraftNotSaved) -> None:
+        self._status(message.error, True)
+
+    def on_draft_found(self, message: DraftFound) -> None:
+        self._offer_draft(message.draft)
 
     def _offer_draft(self, draft: Draft | None) -> None:
         if draft is None or not (draft.content.get("text") or draft.content.get("result")):
@@ -264,8 +267,8 @@ class NotesScreen(Screen[None]):
         except DomainError as exc:
             self.post_message(NoteRefused(str(exc)))
             return
-        except Exception as exc:
-            self.post_message(NoteRefused(f"could not save: {_one_line(exc)}"))
+        except Exception as exc:  # the store failed: say so where the note is, and keep the typed text
+            self.post_message(NoteRefused(f"could not save: {explain(exc)}"))
             return
         self.draft.delete_now(generation)
         self.post_message(NoteSaved(note, what))
@@ -286,6 +289,8 @@ class NotesScreen(Screen[None]):
             self.load()
         else:
             self._status(message.error, True)
+            if message.reload:
+                self.load()
         self.draft.save_now()  # what was typed is kept as a draft again
 
     def action_back(self) -> None:
@@ -328,9 +333,8 @@ class NotesScreen(Screen[None]):
         try:
             saved = self.app.services.edit_note(note.id, self.app.user, None, status=status,
                                                 expected_version=note.version)
-        except Exception as exc:
-            self.post_message(NoteRefused(_one_line(exc)))
-            self.app.call_from_thread(self.load)
+        except DomainError as exc:  # e.g. changed meanwhile: say so, and show what is stored now
+            self.post_message(NoteRefused(str(exc), reload=True))
             return
         self.post_message(NoteSaved(saved, f"now {status.value}"))
 
@@ -343,12 +347,19 @@ class NotesScreen(Screen[None]):
     def _mark(self, note: DiagnosisNote) -> None:
         try:
             saved = self.app.services.mark_root_cause(note.id, self.app.user)
-        except Exception as exc:
-            self.post_message(NoteRefused(_one_line(exc)))
+        except DomainError as exc:
+            self.post_message(NoteRefused(str(exc)))
             return
         self.post_message(NoteSaved(saved, "recorded as the incident's root cause"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        allowed = self._allowed_now(action)
+        if allowed and action in self.WRITES and self.app.permissions.forbids("note"):
+            return None  # the role forbids it: greyed, and the service layer would refuse it anyway
+        return allowed
+
+    def _allowed_now(self, action: str) -> bool:
+        """What the screen's state allows: something loaded, the editor open or not, the note highlighted."""
         loaded = self.details is not None
         editing = self.editing is not None
         if action == "new_note":
@@ -399,7 +410,3 @@ def _kind(value: object) -> NoteKind:
     except ValueError:
         return NoteKind.OBSERVATION
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

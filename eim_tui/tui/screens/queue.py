@@ -24,8 +24,9 @@ from textual.widgets import Footer, Input, Static
 from eim_tui.domain.errors import DomainError
 from eim_tui.domain.filters import Filter, FilterError, parse
 from eim_tui.domain.model import QueueRow
-from eim_tui.store.queries import Sort, View
+from eim_tui.domain.queue import Sort, View
 from eim_tui.tui.widgets.queue_table import QueueTable
+from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
 
 VIEWS = list(View)
 SORTS = list(Sort)
@@ -39,11 +40,24 @@ class QueueLoaded(Message):
     changed: frozenset[int]
     generation: int
     complete: bool = True  # False: only the first page, the whole list follows
+    groups: list[str] | None = None  # the user's groups, read once for the "my groups" view
 
 
 @dataclass
 class RowsLoaded(Message):
     rows: list[QueueRow]
+
+
+@dataclass
+class Acknowledged(Message):
+    number: int
+    text: str
+
+
+@dataclass
+class AckRefused(Message):
+    number: int
+    error: str
 
 
 @dataclass
@@ -54,7 +68,7 @@ class StoreFailed(Message):
     error: str
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(WatchesChanges, Screen[None]):
     BINDINGS = [
         Binding("n", "new_incident", "New", id="queue.new", tooltip="Log a new incident"),
         Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter: words, sev<=2, state:new, breached…"),
@@ -76,7 +90,6 @@ class QueueScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._marker = -1
         self._generation = 0
         self._loading = False
         self._pending: set[int] = set()
@@ -107,48 +120,50 @@ class QueueScreen(Screen[None]):
         self._tick()  # the clock shows from the first frame, not a tick later
         self.reload()
         self.set_interval(self.app.tick_interval, self._tick)
-        self.set_interval(self.app.poll_interval, self._poll)
+        self.start_watching()
 
     # --- loading -------------------------------------------------------------------------------
 
     def reload(self, changed: Iterable[int] = ()) -> None:
         self._loading = True
         self._generation += 1
-        first = self._marker < 0  # nothing shown yet
-        self._load(self.view, self.filter, self.sort, self._generation, frozenset(changed), first)
+        first = self.shown_marker < 0  # nothing shown yet
+        page = max(self.app.size.height * 2, 60)
+        self._load(self.view, self.filter, self.sort, self._generation, frozenset(changed), self._groups, page,
+                   first)
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False, description="load the queue")
-    def _load(
-        self, view: View, f: Filter, sort: Sort, generation: int, changed: frozenset[int], first: bool = False
-    ) -> None:
+    def _load(self, view: View, f: Filter, sort: Sort, generation: int, changed: frozenset[int],
+              groups: list[str] | None, page: int, first: bool = False) -> None:
         svc = self.services
-        page = max(self.app.size.height * 2, 60)
         try:
-            if self._groups is None:
-                self._groups = svc.user_groups(self.app.user)
+            if groups is None:
+                groups = svc.user_groups(self.app.user)
             marker = svc.change_marker()
             head: list[int] = []
             if first:
                 # The top of the queue paints first: a page is a few milliseconds to read, the
                 # ordered list of 40,000 open incidents a hundred.
-                head = svc.queue(view, f, self.app.user, self._groups, limit=page, sort=sort)
+                head = svc.queue(view, f, self.app.user, groups, limit=page, sort=sort)
                 rows = svc.rows(head, viewer=self.app.user)
-                self.post_message(QueueLoaded(head, rows, marker, changed, generation, complete=False))
+                self.post_message(QueueLoaded(head, rows, marker, changed, generation, False, groups))
                 # Reading the whole list competes with that frame for the interpreter: let it paint.
                 self._head_painted.wait(timeout=1.0)
-            numbers = svc.queue(view, f, self.app.user, self._groups, sort=sort)
+            numbers = svc.queue(view, f, self.app.user, groups, sort=sort)
             wanted = (set(numbers[:page]) - set(head)) | (set(changed) & set(numbers))
             rows = svc.rows(list(wanted), viewer=self.app.user)  # confidential rows as placeholders
-        except Exception as exc:  # shown, never raised into the UI
-            self.post_message(StoreFailed("load the queue", _one_line(exc)))
+        except Exception as exc:  # the status line says it, and the next poll may load again
+            self.post_message(StoreFailed("load the queue", explain(exc)))
             return
-        self.post_message(QueueLoaded(numbers, rows, marker, changed, generation))
+        self.post_message(QueueLoaded(numbers, rows, marker, changed, generation, True, groups))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
+        if self._groups is None and message.groups is not None:
+            self._groups = message.groups
         if message.generation != self._generation:
             return  # a newer load is under way
         table = self.query_one(QueueTable)
-        self._marker = max(self._marker, message.marker)
+        self.shown_marker = max(self.shown_marker, message.marker)
         if message.complete:
             self._loading = False
             if self._pending:
@@ -170,8 +185,8 @@ class QueueScreen(Screen[None]):
     def _load_rows(self, numbers: list[int]) -> None:
         try:
             rows = self.services.rows(numbers, viewer=self.app.user)
-        except Exception as exc:
-            self.post_message(StoreFailed("load rows", _one_line(exc)))
+        except Exception as exc:  # the rows stay placeholders; the status line says why
+            self.post_message(StoreFailed("load rows", explain(exc)))
             return
         self.post_message(RowsLoaded(rows))
 
@@ -192,26 +207,12 @@ class QueueScreen(Screen[None]):
         # than the whole tick.
         self.query_one("#queue-clock", Static).update(now.astimezone().strftime("%H:%M:%S"), layout=False)
 
-    def _poll(self) -> None:
-        if self._marker >= 0:
-            self._check_changes(self._marker)
-
-    @work(thread=True, exclusive=True, group="queue-poll", exit_on_error=False, description="watch for changes")
-    def _check_changes(self, since: int) -> None:
-        try:
-            marker, changed = self.services.changes_since(since)
-        except Exception as exc:
-            self.post_message(StoreFailed("check for changes", _one_line(exc)))
-            return
-        if changed:
-            self.app.call_from_thread(self._on_changes, marker, changed)
-
-    def _on_changes(self, marker: int, changed: set[int]) -> None:
-        self._marker = max(self._marker, marker)
+    def on_changes_found(self, message: ChangesFound) -> None:
+        self.shown_marker = max(self.shown_marker, message.marker)
         if self._loading:
-            self._pending |= changed
+            self._pending |= message.changed
             return
-        self.reload(changed)
+        self.reload(message.changed)
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -297,15 +298,18 @@ class QueueScreen(Screen[None]):
     def _acknowledge(self, number: int, version: int) -> None:
         try:
             incident = self.services.acknowledge(number, self.app.user, expected_version=version)
-        except DomainError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Not acknowledged", severity="error")
-            self.app.call_from_thread(self.reload, {number})
+        except DomainError as exc:  # refused (changed meanwhile, or the role): say why, show what is stored
+            self.post_message(AckRefused(number, str(exc)))
             return
-        except Exception as exc:
-            self.post_message(StoreFailed("acknowledge", _one_line(exc)))
-            return
-        self.app.call_from_thread(self.notify, f"{incident.key} acknowledged and taken by {self.app.user}")
-        self.app.call_from_thread(self.reload, {number})
+        self.post_message(Acknowledged(number, f"{incident.key} acknowledged and taken by {self.app.user}"))
+
+    def on_acknowledged(self, message: Acknowledged) -> None:
+        self.notify(message.text)
+        self.reload({message.number})
+
+    def on_ack_refused(self, message: AckRefused) -> None:
+        self.notify(message.error, title="Not acknowledged", severity="error")
+        self.reload({message.number})
 
     @on(QueueTable.Selected)
     def _open(self, message: QueueTable.Selected) -> None:
@@ -378,7 +382,3 @@ class QueueScreen(Screen[None]):
         status.update(text)
         status.set_class(error, "error")
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Static
 from eim_tui.domain.model import EventKind, format_key
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.workers import ReportsWorkers, explain
 
 # Filter choices, cycled by `f`: a name and the event kinds it shows (empty: every kind).
 KIND_FILTERS: list[tuple[str, frozenset[EventKind]]] = [
@@ -63,7 +64,7 @@ class Exported(Message):
     ok: bool
 
 
-class TimelineScreen(Screen[None]):
+class TimelineScreen(ReportsWorkers, Screen[None]):
     COMPONENT_CLASSES = PALETTE_CLASSES
     BINDINGS = [
         Binding("escape", "back", "Back", id="timeline.back", tooltip="Back to the incident"),
@@ -95,12 +96,12 @@ class TimelineScreen(Screen[None]):
         self.load()
         self.check_chain(False)
 
-    @work(thread=True, exclusive=True, group="timeline-load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="timeline-load", exit_on_error=False, description="load the timeline")
     def load(self) -> None:
         try:
             details = self.app.services.details(self.number, viewer=self.app.user)
-        except Exception as exc:
-            self.post_message(TimelineLoaded(None, _one_line(exc)))
+        except Exception as exc:  # the title says why there is nothing to show
+            self.post_message(TimelineLoaded(None, explain(exc)))
             return
         self.post_message(TimelineLoaded(details))
 
@@ -112,15 +113,13 @@ class TimelineScreen(Screen[None]):
         self.details = message.details
         self._draw()
 
-    @work(thread=True, exclusive=True, group="timeline-chain", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="timeline-chain", exit_on_error=False,
+          description="check the hash chain")
     def check_chain(self, whole_store: bool) -> None:
-        from eim_tui.store import timeline
-
         try:
-            with self.app.services.db.read() as session:
-                report = timeline.verify(session) if whole_store else timeline.verify_incident(session, self.number)
+            report = self.app.services.verify_chain(None if whole_store else self.number)
         except Exception as exc:
-            self.post_message(ChainChecked(f"chain: could not check ({_one_line(exc)})", False))
+            self.post_message(ChainChecked(f"chain: could not check ({explain(exc)})", False))
             return
         if report.intact:
             scope = "the whole store's chain" if whole_store else f"{format_key(self.number)}'s events and links"
@@ -159,7 +158,7 @@ class TimelineScreen(Screen[None]):
     def action_export(self, fmt: str) -> None:
         self._export(fmt)
 
-    @work(thread=True, group="timeline-export", exit_on_error=False)
+    @work(thread=True, group="timeline-export", exit_on_error=False, description="export the incident")
     def _export(self, fmt: str) -> None:
         from eim_tui.output.export import write_export
 
@@ -168,7 +167,7 @@ class TimelineScreen(Screen[None]):
             path = write_export(svc.details(self.number, viewer=self.app.user), fmt, self.app.config.export_dir,
                                 generated_at=svc.clock.now())
         except Exception as exc:
-            self.post_message(Exported(f"export failed: {_one_line(exc)}", False))
+            self.post_message(Exported(f"export failed: {explain(exc)}", False))
             return
         self.post_message(Exported(f"wrote {path}", True))
 
@@ -206,7 +205,3 @@ class TimelineScreen(Screen[None]):
             lines = [Content.styled(f"no {name} events", p["label"])]
         self.query_one("#timeline-events", Static).update(Content("\n").join(lines))
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

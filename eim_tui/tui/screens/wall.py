@@ -30,6 +30,7 @@ from eim_tui.domain.priority import SEVERITIES
 from eim_tui.tui.widgets.wall_banners import AlertBanner, BoardAlert, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel, TodayPanel
 from eim_tui.tui.widgets.wall_lists import BreachList, GroupLoadPanel, NewestList
+from eim_tui.tui.workers import ReportsWorkers, explain
 
 
 @dataclass
@@ -48,7 +49,7 @@ class BoardFailed(Message):
     error: str
 
 
-class WallScreen(Screen[None]):
+class WallScreen(ReportsWorkers, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (200, "-huge")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall"), (56, "-very-tall")]
     BINDINGS = [
@@ -112,8 +113,8 @@ class WallScreen(Screen[None]):
             new_sev1: list[QueueRow] = []
             if previous is not None and (fresh := snapshot.sev1_open - previous.sev1_open):
                 new_sev1 = svc.rows(sorted(fresh, reverse=True)[:5], viewer=self.app.user)
-        except Exception as exc:  # shown in the header, never raised into the UI
-            self.post_message(BoardFailed(_one_line(exc)))
+        except Exception as exc:  # shown in the header, and the next poll tries again
+            self.post_message(BoardFailed(explain(exc)))
             return
         self.post_message(BoardLoaded(snapshot, new_sev1))
 
@@ -213,7 +214,3 @@ class WallScreen(Screen[None]):
                "wall-groups", "wall-newest")
         return [i for i in ids if self.query_one(f"#{i}").display and self.query_one(f"#{i}").size.height > 0]
 
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

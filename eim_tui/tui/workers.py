@@ -1,0 +1,139 @@
+"""Work off the UI thread, done one way across the TUI, and the one way a failure is put into words.
+
+Every store call runs in a worker: `@work(thread=True, exit_on_error=False, description="…")`, the
+description a verb phrase ("load the notes") since a failure is toasted as "Could not <description>".
+A worker gets the UI state it needs as arguments, gives its result back as a message
+(`post_message`, handled on the UI thread) and never assigns an attribute of its screen. What it does
+not catch reaches the app's one `Worker.StateChanged` handler (app.py), which toasts it in one line;
+a worker catches only what it turns into something more specific (a form given back with the typed
+text, a title that says why the screen is empty).
+
+- `explain(exc)`: that one line — no traceback, no driver text.
+- `ReportsWorkers`: mixin for every screen and dialog that runs workers: hands their outcomes to the app.
+- `WatchesChanges`: mixin for a screen showing incidents others may change: polls the store's change
+  marker and posts `ChangesFound`; a failing poll is said once, not every poll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from eim_tui.domain.errors import DomainError
+
+# Worker groups ending so are run again and again by a timer: their failure is said once, until one
+# of them succeeds (the app's handler), rather than every poll.
+REPEATING = "-poll"
+STORE_UNREACHABLE = "the store cannot be reached (check --db / EIM_DB)"
+MAX_CHARS = 200
+
+# Matched by name, not imported: the TUI does not import the database libraries.
+_DRIVER_PACKAGES = ("sqlalchemy", "psycopg", "psycopg2", "sqlite3")
+_CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError"})
+
+
+def explain(exc: BaseException) -> str:
+    """What went wrong, in one line for a toast, a title or a status line.
+
+    A domain error says it in the user's words already. A database error's text is the driver's
+    (SQL, parameters, a server's hint): it is named, never quoted.
+    """
+    kind = type(exc)
+    if not isinstance(exc, DomainError) and kind.__module__.split(".")[0] in _DRIVER_PACKAGES:
+        if _CONNECTION_ERRORS & {k.__name__ for k in kind.__mro__}:
+            return STORE_UNREACHABLE
+        return f"the store refused it ({kind.__name__})"
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not text:
+        return kind.__name__
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+
+
+def work_name(worker: Worker) -> str:
+    """The work a worker does, as its toast names it: "Could not <this>"."""
+    return worker.description or worker.name or "finish a task in the background"
+
+
+def repeats(worker: Worker) -> bool:
+    return worker.group.endswith(REPEATING)
+
+
+class RepeatedFailures:
+    """Which repeating work is failing, and where: told once, not every poll.
+
+    A failure is worth telling when its work (its group) was failing nowhere. Several screens may
+    poll the same store (the queue under the incident): the failure is forgotten once each screen
+    that had it succeeded again (or closed), so a poll that was already on its way when the store
+    went away cannot make the failure be told twice.
+    """
+
+    def __init__(self) -> None:
+        self._failing: dict[str, dict[int, DOMNode]] = {}  # group → the nodes whose last run failed
+
+    def failed(self, worker: Worker) -> bool:
+        """Note the failure; True when it is news (to be told)."""
+        nodes = self._current(worker.group)
+        news = not nodes
+        nodes[id(worker.node)] = worker.node
+        return news
+
+    def succeeded(self, worker: Worker) -> None:
+        self._current(worker.group).pop(id(worker.node), None)
+
+    def _current(self, group: str) -> dict[int, DOMNode]:
+        nodes = self._failing.setdefault(group, {})
+        for key in [key for key, node in nodes.items() if not node.is_running]:
+            del nodes[key]  # a screen closed while failing: it will not succeed again
+        return nodes
+
+
+class ReportsWorkers:
+    """Mixin for a screen or dialog that runs workers.
+
+    Textual tells only the node that started a worker of its state changes (`Worker.StateChanged`
+    does not bubble): this hands the app each failure, and each success of repeating work (which
+    ends a failure told once), so its one handler can say what failed.
+    """
+
+    def _on_worker_state_changed(self: DOMNode, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR or (event.state is WorkerState.SUCCESS and repeats(event.worker)):
+            self.app.post_message(Worker.StateChanged(event.worker, event.state))
+
+
+@dataclass
+class ChangesFound(Message):
+    """The change poll's answer: these incidents changed since the marker it was given."""
+
+    marker: int
+    changed: frozenset[int]
+
+
+class WatchesChanges(ReportsWorkers):
+    """Mixin for a screen that shows incidents other people may change.
+
+    The screen sets `shown_marker` (on the UI thread) to the store's change marker read with what
+    it shows, calls `start_watching()` from `on_mount`, and handles `ChangesFound`.
+    """
+
+    shown_marker: int = -1  # -1: nothing shown yet, nothing to compare with
+
+    def start_watching(self) -> None:
+        self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+
+    def _poll(self) -> None:
+        """What the poll timer does every `poll_interval`."""
+        if self.shown_marker >= 0:
+            self._changes_since(self.shown_marker)
+
+    @work(thread=True, exclusive=True, group=f"change{REPEATING}", exit_on_error=False,
+          description="watch for changes")
+    def _changes_since(self, since: int) -> None:
+        # Nothing caught: a failure reaches the app's handler, which says it once until a poll succeeds.
+        marker, changed = self.app.services.changes_since(since)  # type: ignore[attr-defined]
+        if changed:
+            self.post_message(ChangesFound(marker, frozenset(changed)))  # type: ignore[attr-defined]

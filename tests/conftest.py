@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: a fixed clock, and a store on SQLite and on PostgreSQL.
+"""Fixtures shared by the whole suite: a fixed clock, a store on SQLite and on PostgreSQL, the app
+(`app_factory`) and typing into it (`type_text`); and which tests run one after another under `-n`.
 
 `db_url` runs a test once per backend, each time on a store location nobody else uses: a SQLite
 file in `tmp_path`, or one of this session's PostgreSQL databases (`eim_test_<hex>…`, made at the
@@ -12,10 +13,11 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import MetaData, create_engine, text
@@ -24,8 +26,25 @@ from sqlalchemy.pool import NullPool
 
 from eim_tui.domain import FixedClock
 
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
 FIXED_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+# `make test` runs the suite on two workers (`-n 2 --dist loadgroup`). The tests that must not
+# run beside each other share one group, so one worker runs them one after another: every `e2e`
+# test (its own tmux server, real `eim` processes and servers, the browser, and the ten processes
+# on PostgreSQL whose "within 2 s" must not share the CPU with a second of their kind).
+SERIAL_GROUP = "serial"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("e2e") is not None:
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +72,30 @@ def app_factory() -> Iterator[Callable[..., object]]:
                         tick_interval=tick_interval, sla_scheduler=sla_scheduler)
 
     yield make
+
+
+@pytest.fixture
+def type_text() -> Callable[[Pilot, str], Awaitable[None]]:
+    """`await type_text(pilot, "text")`: type `text` into the focused Input or TextArea in one edit.
+
+    For tests that type only to fill a field: the field ends as it would key by key (the text goes
+    where the cursor is, replacing a selection, and the cursor ends after it), and it posts the
+    `Changed` message the forms and screens listen to (drafts, live validation, completion), but
+    without Pilot's two waits for the app to idle after every key (~40 ms or more each key)."""
+    from textual.widgets import Input, TextArea
+
+    async def type_into(pilot: Pilot, text: str) -> None:
+        field = pilot.app.focused
+        if isinstance(field, Input):
+            field.replace(text, *field.selection)
+        elif isinstance(field, TextArea):
+            assert not field.read_only, f"{field!r} is read-only: typing would change nothing"
+            field.replace(text, *field.selection, maintain_selection_offset=False)
+        else:
+            raise AssertionError(f"focus is on {field!r}, not a field to type into")
+        await pilot.pause()
+
+    return type_into
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """`eim serve` in a real browser: the server runs as a process on a free loopback port, headless
-Chromium (Debian's package) opens the page, and what the served TUI sends proves the queue is on
-screen; a screenshot is taken too (kept in the test's tmp directory to look at).
+Chromium (Debian's package) opens the page, and the page's terminal is read line by line to check
+that the queue (or the board) is on screen, with its title, column headings and incidents; a
+screenshot is taken too (kept in the test's tmp directory to look at).
 
-Chromium is driven over the DevTools protocol with aiohttp's websocket client: textual-serve's
-page connects its own websocket and draws with xterm.js on a canvas, so the test records the
-terminal bytes that websocket brings (a script added before the page loads) and waits for them.
+Chromium is driven over the DevTools protocol with aiohttp's websocket client. textual-serve's
+page draws with xterm.js on a canvas, so there is no text in the DOM to read: two scripts added
+before the page loads record the terminal bytes the page's websocket brings, and catch the page's
+xterm.js terminal, whose screen buffer (what the canvas is painted from) is then read line by line.
 Without Chromium the test is skipped — except under CI (`CI` set), where that is a failure.
 """
 
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -53,6 +56,63 @@ RECORD_TERMINAL = """
   window.WebSocket = Recording;
 })();
 """
+
+
+# textual-serve keeps its xterm.js terminal to itself, but hands it to the fit addon on load
+# (`activate(terminal) { this._terminal = terminal }`): a setter catches it there. Only the public
+# terminal (the one with `buffer.active`) is kept; every object still gets its own `_terminal`.
+CATCH_TERMINAL = """
+(() => {
+  Object.defineProperty(Object.prototype, "_terminal", {
+    configurable: true,
+    set(value) {
+      Object.defineProperty(this, "_terminal", {value, writable: true, configurable: true, enumerable: true});
+      if (value && value.buffer && value.buffer.active && typeof value.buffer.active.getLine === "function") {
+        window.__eimXterm = value;
+      }
+    },
+  });
+})();
+"""
+
+# The lines xterm.js shows (its viewport), as text; null until the terminal is caught.
+READ_SCREEN = """
+(() => {
+  const term = window.__eimXterm;
+  if (!term) return null;
+  const buffer = term.buffer.active, lines = [];
+  for (let y = 0; y < term.rows; y++) {
+    const line = buffer.getLine(buffer.viewportY + y);
+    lines.push(line ? line.translateToString(true) : "");
+  }
+  return lines.join("\\n");
+})()
+"""
+
+# Resolves once the browser has painted twice more (xterm.js paints on animation frames).
+TWO_FRAMES = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the served screen must show: its first line, its column headings, an incident's row;
+    and a phrase the server's output must carry (as the test asked before it read the screen)."""
+
+    title: str
+    headings: tuple[str, ...]
+    row: re.Pattern[str]
+    sent: str
+
+    def seen_in(self, screen: str) -> bool:
+        lines = screen.splitlines()
+        return (bool(lines) and self.title in lines[0] and all(h in screen for h in self.headings)
+                and any(self.row.search(line) for line in lines))
+
+
+QUEUE = Expected("eim · All open", ("Key", "Sev", "State", "Title", "SLA", "Age"),
+                 re.compile(r"^ +INC-0000\d\d S[1-5]"), sent="All open")
+WALL = Expected("eim wall · all incidents", ("Closest to breach", "Load per group", "Newest", "Key", "Left"),
+                re.compile(r"│ INC-0000\d\d Sev[1-5]"), sent="Closest to breach")
 
 
 def free_port() -> int:
@@ -101,7 +161,7 @@ def env(tmp_path) -> dict[str, str]:
 @pytest.fixture(params=[[], ["--wall"]], ids=["queue", "wall"])
 def served(request, tmp_path, env):
     """`eim serve` (and `eim serve --wall`) on a free loopback port, over a store with demo
-    incidents; yields its URL and the text that proves the right screen is up."""
+    incidents; yields its URL and what the right screen shows."""
     db = f"sqlite:///{tmp_path}/served.db"
     eim = [sys.executable, "-m", "eim_tui", "--db", db, "--user", "alice"]
     subprocess.run([*eim, "demo", "--incidents", "30"], env=env, check=True, capture_output=True, timeout=120)
@@ -121,7 +181,7 @@ def served(request, tmp_path, env):
 
     try:
         wait_for(page_served, "eim serve to answer")
-        yield url, ("Closest to breach" if request.param else "All open")
+        yield url, (WALL if request.param else QUEUE)
     finally:
         stop(server)
         log.close()
@@ -165,12 +225,14 @@ class DevTools:
                 return reply.get("result", {})
         raise AssertionError(f"DevTools closed before answering {method}")
 
-    async def evaluate(self, expression: str):
-        result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+    async def evaluate(self, expression: str, wait: bool = False):
+        result = await self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=wait)
         return result["result"].get("value")
 
 
-async def open_and_look(devtools_port: int, url: str, expected: str, screenshot: Path) -> str:
+async def open_and_look(devtools_port: int, url: str, expected: Expected, screenshot: Path) -> tuple[str, str]:
+    """Open `url`, wait until the page's terminal shows `expected`, take the screenshot; return the
+    text the page's websocket brought (escape sequences taken out) and the terminal's screen."""
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{devtools_port}/json/list") as reply:
             page = next(t for t in await reply.json() if t["type"] == "page")
@@ -178,29 +240,31 @@ async def open_and_look(devtools_port: int, url: str, expected: str, screenshot:
             tools = DevTools(ws)
             await tools.send("Page.enable")
             await tools.send("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
+            await tools.send("Page.addScriptToEvaluateOnNewDocument", source=CATCH_TERMINAL)
             await tools.send("Page.navigate", url=url)
             end = time.monotonic() + DEADLINE
-            shown = ""
+            screen = ""
             while time.monotonic() < end:
-                raw = await tools.evaluate("window.__eimTerminal || ''") or ""
-                shown = ANSI.sub("", raw)
-                if "INC-0000" in shown and expected in shown:
+                screen = await tools.evaluate(READ_SCREEN) or ""
+                if expected.seen_in(screen):
                     break
                 await asyncio.sleep(0.3)
-            await asyncio.sleep(1.0)  # let xterm.js paint the last frame before the picture
+            await tools.evaluate(TWO_FRAMES, wait=True)  # the last frame painted before the picture
             picture = await tools.send("Page.captureScreenshot", format="png")
             screenshot.write_bytes(base64.b64decode(picture["data"]))
             connected = await tools.evaluate("document.body.classList.contains('-first-byte')")
             assert connected, "the page never received the served terminal's output"
-            return shown
+            received = ANSI.sub("", await tools.evaluate("window.__eimTerminal || ''") or "")
+            return received, screen
 
 
 def test_eim_serve_shows_the_queue_or_the_board_in_a_browser(served, browser, tmp_path) -> None:
     url, expected = served
     screenshot = tmp_path / "eim-serve.png"
-    shown = asyncio.run(open_and_look(browser, url, expected, screenshot))
-    assert expected in shown, shown[-2000:]  # the queue's title, or the board's list
-    assert re.search(r"INC-0000\d\d", shown), shown[-2000:]
+    received, screen = asyncio.run(open_and_look(browser, url, expected, screenshot))
+    # What the page shows: the title on the first line, the column headings, incidents' rows.
+    assert expected.seen_in(screen), screen
+    assert expected.sent in received and re.search(r"INC-0000\d\d", received), received[-2000:]
     picture = screenshot.read_bytes()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n")
     # A blank 1280x800 page compresses to a few kilobytes; a terminal full of text does not.

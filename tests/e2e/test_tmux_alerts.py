@@ -37,6 +37,11 @@ def _need_tmux() -> None:
         pytest.skip("tmux is not installed (apt-get install -y tmux)")
 
 
+def _socket_path(name: str) -> Path:
+    """Where tmux puts the socket of `tmux -L name`."""
+    return Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / name
+
+
 def _wait(predicate, what: str):
     deadline = time.monotonic() + DEADLINE
     while time.monotonic() < deadline:
@@ -97,3 +102,4 @@ def test_a_breach_shows_and_a_failing_desktop_notification_leaves_no_trace(tmp_p
             assert word not in shown, f"{word!r} leaked onto the screen:\n{shown}"
     finally:
         tmux("kill-server", check=False)
+        _socket_path(socket).unlink(missing_ok=True)  # tmux 3.3 leaves it behind

@@ -5,13 +5,16 @@ observation and a root cause), put on hold and resumed, resolved and closed — 
 screen at each step and at the end through `eim show KEY --json`. And the crash test: the app is
 killed (SIGKILL) mid-sentence in the notes editor, restarted, and offers the draft back.
 
-Each test runs its own tmux server (`-L`), so nothing here touches anyone else's sessions.
+Each test runs its own tmux server (`-L`), so nothing here touches anyone else's sessions. Every
+step waits for what it expects to see on the screen (a text, a field drawn with the focus, a box
+drawn ticked), never for a length of time, so a slow machine only makes it slower.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -19,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,7 +34,46 @@ from eim_tui.store.engine import Database
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 EIM = [sys.executable, "-m", "eim_tui"]
-DEADLINE = 30.0  # seconds to wait for something to appear; only a hung test ever reaches it
+DEADLINE = 90.0  # seconds to wait for something to appear; only a hung test ever reaches it
+SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One character of a captured screen, with the colour it is drawn in."""
+
+    char: str
+    fg: str  # the foreground colour as the SGR parameters say it ("" = the default)
+
+
+def cells(captured: str) -> list[list[Cell]]:
+    """A `capture-pane -e` screen as lines of cells. The colour is carried from one line to the
+    next, as the terminal would (tmux only writes a change)."""
+    fg = ""
+    lines: list[list[Cell]] = []
+    for text in captured.split("\n"):
+        line: list[Cell] = []
+        at = 0
+        for match in SGR.finditer(text):
+            line += [Cell(c, fg) for c in text[at:match.start()]]
+            at = match.end()
+            params = re.split(r"[;:]", match.group(1)) if match.group(1) else ["0"]
+            i = 0
+            while i < len(params):
+                code = int(params[i] or 0)
+                if code in (0, 39):
+                    fg = ""
+                elif 30 <= code <= 37 or 90 <= code <= 97:
+                    fg = str(code)
+                elif code in (38, 48, 58):  # 5;n or 2;r;g;b: the colour is the next parameters
+                    length = 3 if params[i + 1:i + 2] == ["5"] else 5
+                    if code == 38:
+                        fg = ";".join(params[i:i + length])
+                    i += length - 1
+                i += 1
+        line += [Cell(c, fg) for c in text[at:]]
+        lines.append(line)
+    return lines
 
 
 def _need_tmux() -> None:
@@ -38,6 +81,11 @@ def _need_tmux() -> None:
         if os.environ.get("CI"):
             pytest.fail("tmux is not installed (.ci/run installs it)", pytrace=False)
         pytest.skip("tmux is not installed (apt-get install -y tmux)")
+
+
+def _socket_path(name: str) -> Path:
+    """Where tmux puts the socket of `tmux -L name`."""
+    return Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}" / name
 
 
 class Terminal:
@@ -91,25 +139,35 @@ class Terminal:
                 return "\n".join(lines[at:at + 2])
         return ""
 
+    def label_cells(self, label: str) -> list[Cell]:
+        """The cells of the line that holds `label`, from the start of the line to the label's
+        end; [] while it is not on the screen."""
+        for line in cells(self.tmux("capture-pane", "-p", "-e", "-t", self.session, check=False)):
+            text = "".join(c.char for c in line)
+            if (at := text.find(label)) >= 0:
+                return line[:at + len(label)]
+        return []
+
+    def until(self, check, what: str) -> None:
+        deadline = time.monotonic() + DEADLINE
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}; the screen was:\n{self.screen()}")
+            time.sleep(0.05)
+
     def tick(self, label: str) -> None:
         """Tick the focused checkbox labelled `label` with space, and wait until it is drawn
-        ticked (its X is always there; only its colour changes). The form is let settle first,
-        so a late focus highlight is not mistaken for the tick."""
-        def mark() -> str:
-            line = self.styled_field(label).split("\n")[0]
-            return line[: line.find(label)]  # the box, with the colour of its X
+        ticked. Its X is always there; only the X's colour says whether it is ticked — the focus
+        changes the box's weight and the label's colours, never the X's colour — so a late focus
+        highlight cannot pass for the tick."""
+        def x_colour() -> str:
+            box = [c for c in self.label_cells(label)[:-len(label)] if c.char == "X"]
+            return box[-1].fg if box else "?"
 
-        seen, same, deadline = mark(), 0, time.monotonic() + DEADLINE
-        while same < 5 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            now = mark()
-            same = same + 1 if now == seen else 0
-            seen = now
+        self.until(lambda: x_colour() != "?", f"no box beside {label!r}")
+        unticked = x_colour()
         self.keys("Space")
-        while mark() == seen:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{label!r} was never ticked; the screen was:\n{self.screen()}")
-            time.sleep(0.05)
+        self.until(lambda: x_colour() not in (unticked, "?"), f"{label!r} was never ticked")
 
     def tab_to(self, label: str, key: str = "Tab") -> None:
         """Move the focus to the field on the line of `label`, and wait until it is drawn there.
@@ -120,11 +178,7 @@ class Terminal:
         for that, as a person would look before typing."""
         before = self.styled_field(label)
         self.keys(key)
-        deadline = time.monotonic() + DEADLINE
-        while self.styled_field(label) == before:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{label!r} never took the focus; the screen was:\n{self.screen()}")
-            time.sleep(0.05)
+        self.until(lambda: self.styled_field(label) != before, f"{label!r} never took the focus")
 
     def pick(self, downs: int, shown_when_open: str) -> None:
         """Choose in the focused Select: open it, wait until its list is drawn, move, choose.
@@ -151,7 +205,10 @@ class Terminal:
                 retried = True
                 self.keys("C-s")
             if time.monotonic() > deadline:
-                raise AssertionError(f"never saw the state {state!r}; the screen was:\n{shown}")
+                stored = eim(self, "show", "INC-000001", "--json").stdout
+                stored = json.loads(stored)["state"] if stored.startswith("{") else "unknown"
+                raise AssertionError(f"never saw the state {state!r} (the store says {stored!r}); "
+                                     f"the screen was:\n{shown}")
             time.sleep(0.1)
 
     def alive(self) -> bool:
@@ -160,6 +217,7 @@ class Terminal:
 
     def stop(self) -> None:
         self.tmux("kill-server", check=False)
+        _socket_path(self.socket).unlink(missing_ok=True)  # tmux 3.3 leaves it behind
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from eim_tui.notify.desktop import desktop_session, notify_desktop
 TOOLS = ("dbus-daemon", "dbus-send", "dbus-monitor", "Xvfb", "dunst")
 
 
-def _need_tools() -> None:
-    missing = [t for t in TOOLS if shutil.which(t) is None]
+def _need_tools(*tools: str) -> None:
+    missing = [t for t in tools or TOOLS if shutil.which(t) is None]
     if missing:
         reason = f"missing {', '.join(missing)} (apt-get install dbus libnotify-bin dunst xvfb)"
         if os.environ.get("CI"):
@@ -145,10 +145,9 @@ def test_the_child_never_takes_the_flatpak_portal(monkeypatch) -> None:
     # plyer reads a directory /app as Flatpak; the notifier chooses its backend itself.
     import eim_tui.notify.desktop as notifier
 
+    _need_tools("notify-send")
     real_isdir = os.path.isdir
     monkeypatch.setattr(os.path, "isdir", lambda p: True if p == "/app" else real_isdir(p))
-    if shutil.which("notify-send") is None:
-        pytest.skip("notify-send is not installed")
     import plyer.platforms.linux.notification as linux
 
     monkeypatch.setattr(linux, "subprocess", linux.subprocess)  # restored after the test

@@ -7,7 +7,13 @@ import os
 
 import pytest
 
-from eim_tui.notify.terminal import for_terminal, notification_escape, tmux_wrap, write_in_app, write_to_tty
+from eim_tui.notify.terminal import (
+    for_terminal,
+    notification_escape,
+    tmux_wrap,
+    write_in_app,
+    write_to_tty,
+)
 
 
 def test_osc777_carries_title_and_body() -> None:

@@ -1,4 +1,4 @@
-"""Shared by the snapshot tests: local time is UTC, and an app factory on a fixed clock.
+"""Shared by the snapshot tests: local time is UTC, and the app on the seeded demo and a fixed clock.
 
 Pictures must be the same on every machine: the clock is fixed (2026-11-26 09:00 UTC), local
 times are drawn in UTC, and data comes from the seeded demo or the use cases.
@@ -38,11 +38,11 @@ def snapshot_clock() -> FixedClock:
 
 
 @pytest.fixture
-def fixed_clock_app(tmp_path, snapshot_clock) -> Iterator[Callable[..., object]]:
-    """`fixed_clock_app(demo=60, user="alice")` → an EimApp on a fresh SQLite store in tmp_path,
-    filled with the seeded demo (seed 7), on the fixed clock; timers that never fire on their
-    own (the screens paint their clock and countdowns when mounted), and no SLA scheduler."""
-    from eim_tui.bootstrap import make_app, open_services
+def fixed_clock_app(tmp_path, snapshot_clock, app_factory) -> Iterator[Callable[..., object]]:
+    """`fixed_clock_app(demo=60, user="alice")` → the app (app_factory's) on a fresh SQLite store in
+    tmp_path, filled with the seeded demo (seed 7), on the fixed clock; timers that never fire on
+    their own (the screens paint their clock and countdowns when mounted), and no SLA scheduler."""
+    from eim_tui.bootstrap import open_services
     from eim_tui.config import Config
     from eim_tui.services.demo import generate
 
@@ -53,8 +53,7 @@ def fixed_clock_app(tmp_path, snapshot_clock) -> Iterator[Callable[..., object]]
         opened.append(svc)
         if demo:
             generate(svc, incidents=demo, seed=7)
-        return make_app(config or Config(), svc, user, poll_interval=3600.0, tick_interval=3600.0,
-                        sla_scheduler=False)
+        return app_factory(svc, user, config=config)
 
     yield make
     for svc in opened:

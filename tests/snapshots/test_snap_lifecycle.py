@@ -14,10 +14,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.clock import FixedClock
 from eim_tui.domain.intake import NewIncident
+from eim_tui.tui.app import EimApp
 from eim_tui.tui.screens.detail import DetailScreen
 
 FIXED_NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -78,7 +78,7 @@ def _seed(svc, clock: FixedClock) -> None:
 
 
 @pytest.fixture
-def make(tmp_path):
+def make(tmp_path, app_factory):
     made = []
 
     def _make(user: str = "chen") -> EimApp:
@@ -87,7 +87,7 @@ def make(tmp_path):
         if svc.change_marker() == 0:
             _seed(svc, clock)
         made.append(svc)
-        return EimApp(svc, user=user, poll_interval=3600.0, tick_interval=3600.0, sla_scheduler=False)
+        return app_factory(svc, user)
 
     yield _make
     for svc in made:
@@ -162,11 +162,12 @@ def test_priority_form_with_an_override_missing_its_reason(snap_compare, make, s
 
 
 @SIZES
-def test_form_given_back_after_a_conflict(snap_compare, make, size) -> None:
+def test_form_given_back_after_a_conflict(snap_compare, make, size, type_text) -> None:
     app = make()
 
     async def conflict(pilot: Pilot) -> None:
-        await pilot.press("tab", "end", *(["backspace"] * 10), *"farid")
+        await pilot.press("tab", "end", *(["backspace"] * 10))
+        await type_text(pilot, "farid")
         app.services.assign(2, "dmitri", assignee="lucia")  # someone else, meanwhile
         await pilot.press("ctrl+s")
 

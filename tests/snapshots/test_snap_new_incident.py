@@ -15,7 +15,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
-from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.clock import FixedClock
 from eim_tui.tui.dialogs.new_incident import NewIncidentScreen
@@ -25,10 +24,10 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, app_factory):
     monkeypatch.setattr(NewIncidentScreen, "PROPOSAL_DELAY", 0.01)
     svc = open_services(f"sqlite:///{tmp_path}/eim.db", FixedClock(FIXED_NOW))
-    yield EimApp(svc, user="alice", poll_interval=3600.0, tick_interval=3600.0)
+    yield app_factory(svc)
     svc.db.dispose()
 
 
@@ -60,10 +59,10 @@ def test_empty_form(snap_compare, app, size) -> None:
 
 
 @SIZES
-def test_form_with_a_proposal_and_the_priority(snap_compare, app, size) -> None:
+def test_form_with_a_proposal_and_the_priority(snap_compare, app, size, type_text) -> None:
     async def run_before(pilot: Pilot) -> None:
         form = await open_form(pilot)
-        await pilot.press(*"VPN drops every 5 minutes for remote staff")
+        await type_text(pilot, "VPN drops every 5 minutes for remote staff")
         await until(pilot, lambda: form.proposal is not None)
         form.query_one("#field-impact", Select).value = 1
         form.query_one("#field-urgency", Select).value = 2

@@ -15,7 +15,6 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.clock import FixedClock
 from eim_tui.domain.intake import NewIncident
@@ -26,7 +25,7 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "12
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, app_factory):
     clock = FixedClock(FIXED_NOW - timedelta(minutes=40))
     svc = open_services(f"sqlite:///{tmp_path}/eim.db", clock)
     number = svc.log_incident(NewIncident("Payments API returns 502 [prod]", 1, 2, service="payments"), "bob").number
@@ -47,7 +46,7 @@ def app(tmp_path):
         if kind == "hypothesis":
             svc.edit_note(note.id, author, None, status="confirmed")
     clock.set(FIXED_NOW)
-    yield EimApp(svc, user="alice", poll_interval=3600.0, tick_interval=3600.0), number
+    yield app_factory(svc), number
     svc.db.dispose()
 
 
@@ -81,12 +80,13 @@ def test_notes_of_several_kinds(snap_compare, app, size) -> None:
 
 
 @SIZES
-def test_editor_open_on_the_next_why(snap_compare, app, size) -> None:
+def test_editor_open_on_the_next_why(snap_compare, app, size, type_text) -> None:
     instance, number = app
 
     async def run_before(pilot: Pilot) -> None:
         screen = await open_notes(pilot, number)
-        await pilot.press("w", *"Nobody reviews pool sizes before the peak")
+        await pilot.press("w")
+        await type_text(pilot, "Nobody reviews pool sizes before the peak")
         await until(pilot, lambda: screen.editing is not None)
 
     assert snap_compare(instance, terminal_size=size, run_before=run_before)

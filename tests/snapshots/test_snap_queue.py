@@ -27,21 +27,23 @@ def test_queue(snap_compare, fixed_clock_app, size) -> None:
 
 
 @SIZES
-def test_queue_with_the_filter_bar_open(snap_compare, fixed_clock_app, size) -> None:
+def test_queue_with_the_filter_bar_open(snap_compare, fixed_clock_app, size, type_text) -> None:
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         await pilot.press("slash")
-        await pilot.press(*"sev<=2 disk")
+        await type_text(pilot, "sev<=2 disk")
         await settle(pilot)
         assert pilot.app.screen.query_one("#queue-filter", Input).has_focus
 
     assert snap_compare(fixed_clock_app(), terminal_size=size, run_before=run_before)
 
 
-def test_queue_filtered(snap_compare, fixed_clock_app) -> None:
+def test_queue_filtered(snap_compare, fixed_clock_app, type_text) -> None:
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        await pilot.press("slash", *"sev<=3 state:new,in_progress", "enter")
+        await pilot.press("slash")
+        await type_text(pilot, "sev<=3 state:new,in_progress")
+        await pilot.press("enter")
         await settle(pilot)
 
     assert snap_compare(fixed_clock_app(), terminal_size=(120, 40), run_before=run_before)

@@ -12,19 +12,18 @@ import pytest
 from textual.pilot import Pilot
 
 from eim_tui.bootstrap import open_services
-from eim_tui.services.demo import generate
+from eim_tui.domain.board import BoardScope
 from eim_tui.domain.intake import NewIncident
+from eim_tui.services.demo import generate
 from eim_tui.tui.screens.wall import WallScreen
-from eim_tui.config import Config
-from eim_tui.tui.wall_app import WallApp
 
 
 @pytest.fixture
-def board_app(tmp_path, snapshot_clock):
+def board_app(tmp_path, snapshot_clock, app_factory):
     """The board on the seeded demo; local time is UTC (conftest.py's autouse fixture)."""
     svc = open_services(f"sqlite:///{tmp_path}/wall.db", snapshot_clock)
     generate(svc, incidents=60, seed=7)
-    app = WallApp(svc, user="lead", config=Config(), poll_interval=3600.0, tick_interval=3600.0)
+    app = app_factory(svc, "lead", wall=BoardScope())
     yield app
     svc.db.dispose()
 

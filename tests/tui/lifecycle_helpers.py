@@ -1,35 +1,29 @@
-"""Helpers for the lifecycle Pilot tests: a store on a SQLite file, the app, and keyboard-only
-ways to fill forms (typing, choosing in a Select by pressing keys)."""
+"""Helpers for the lifecycle Pilot tests: the toasts an app shows, an incident logged, and
+keyboard-only ways to fill forms (choosing in a Select by pressing keys, emptying a field).
+
+The app itself comes from the `app_factory` fixture, typing from `type_text` (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.message import Message
+from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Select
 
-from eim_tui.tui.app import EimApp
 from eim_tui.domain.intake import NewIncident
 from eim_tui.tui.dialogs.form import FormScreen
 
-# Timers never fire during a test: the detail screen's poll is driven by hand where it matters.
-QUIET = dict(poll_interval=3600.0, tick_interval=3600.0)
 
+class Toasts(list[str]):
+    """Every toast an app showed, as "title: message": pass it to `run_test(message_hook=…)`, which
+    hands it each message the app handles — `app.notify` posts one `Notify` per toast."""
 
-class RecordingApp(EimApp):
-    """The app, remembering every toast it showed (title: message)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.toasts: list[str] = []
-
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
-        self.toasts.append(f"{kwargs.get('title', '')}: {message}")
-        super().notify(message, **kwargs)
-
-
-def make_app(svc, user: str = "alice", config=None) -> RecordingApp:
-    return RecordingApp(svc, user=user, config=config, sla_scheduler=False, **QUIET)
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.append(f"{message.notification.title}: {message.notification.message}")
 
 
 def log(svc, title: str = "Payments API returns 502", actor: str = "monitor", **fields: Any):
@@ -50,10 +44,6 @@ async def settle(pilot: Pilot) -> None:
 async def press(pilot: Pilot, *keys: str) -> None:
     await pilot.press(*keys)
     await settle(pilot)
-
-
-async def type_text(pilot: Pilot, text: str) -> None:
-    await pilot.press(*text)
 
 
 async def choose(pilot: Pilot, label: str) -> None:

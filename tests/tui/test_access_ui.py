@@ -5,7 +5,7 @@ keys a role may not use are greyed (and do nothing) in the queue and on the deta
 from __future__ import annotations
 
 import pytest
-from lifecycle_helpers import log, make_app, press, settle, type_text
+from lifecycle_helpers import log, press, settle
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.model import State
@@ -42,8 +42,8 @@ def enabled(screen) -> set[str]:
     return {b.binding.action for b in screen.active_bindings.values() if b.enabled}
 
 
-async def test_the_queue_shows_a_placeholder_outside_the_security_group(store, secret) -> None:
-    async with make_app(store, "alice").run_test(size=(120, 40)) as pilot:
+async def test_the_queue_shows_a_placeholder_outside_the_security_group(store, secret, app_factory) -> None:
+    async with app_factory(store, "alice").run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = pilot.app.screen.query_one(QueueTable)
         row = table.row(secret)
@@ -54,16 +54,16 @@ async def test_the_queue_shows_a_placeholder_outside_the_security_group(store, s
         assert "confidential" in screen and "Phishing" not in screen and "rania" not in screen
 
 
-async def test_the_security_group_sees_the_title_in_the_queue(store, secret) -> None:
-    async with make_app(store, "rania").run_test(size=(120, 40)) as pilot:
+async def test_the_security_group_sees_the_title_in_the_queue(store, secret, app_factory) -> None:
+    async with app_factory(store, "rania").run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         row = pilot.app.screen.query_one(QueueTable).row(secret)
         assert row is not None and (row.title, row.assignee) == (SECRET, "rania")
         assert "Phishing" in screen_text(pilot)
 
 
-async def test_a_filter_word_from_a_confidential_title_finds_nothing(store, secret) -> None:
-    async with make_app(store, "alice").run_test(size=(120, 40)) as pilot:
+async def test_a_filter_word_from_a_confidential_title_finds_nothing(store, secret, app_factory, type_text) -> None:
+    async with app_factory(store, "alice").run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = pilot.app.screen.query_one(QueueTable)
         assert secret in table.numbers
@@ -78,8 +78,8 @@ async def test_a_filter_word_from_a_confidential_title_finds_nothing(store, secr
         assert table.numbers == [secret]
 
 
-async def test_a_non_member_cannot_open_a_confidential_incident(store, secret) -> None:
-    async with make_app(store, "alice").run_test(size=(120, 40)) as pilot:
+async def test_a_non_member_cannot_open_a_confidential_incident(store, secret, app_factory) -> None:
+    async with app_factory(store, "alice").run_test(size=(120, 40)) as pilot:
         pilot.app.push_screen(DetailScreen(secret))
         await settle(pilot)
         screen = pilot.app.screen
@@ -88,9 +88,9 @@ async def test_a_non_member_cannot_open_a_confidential_incident(store, secret) -
         assert "is confidential" in text and "Phishing" not in text and "evil.example" not in text
 
 
-async def test_a_viewer_finds_every_change_greyed_and_keys_do_nothing(store) -> None:
+async def test_a_viewer_finds_every_change_greyed_and_keys_do_nothing(store, app_factory) -> None:
     number = log(store, "Disk full on db01").number
-    async with make_app(store, "yara").run_test(size=(120, 40)) as pilot:
+    async with app_factory(store, "yara").run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         queue = pilot.app.screen
         assert {"acknowledge", "new_incident"} <= greyed(queue)
@@ -107,13 +107,13 @@ async def test_a_viewer_finds_every_change_greyed_and_keys_do_nothing(store) -> 
         assert store.get(number).state is State.NEW and store.get(number).version == 1
 
 
-async def test_a_responder_may_not_cancel_or_close_a_major_incident_but_a_lead_may(store) -> None:
+async def test_a_responder_may_not_cancel_or_close_a_major_incident_but_a_lead_may(store, app_factory) -> None:
     number = log(store, "Checkout down", major=True).number
     store.acknowledge(number, "system")
     store.resolve(number, "system", next(iter(store.ref.resolution_codes)), "restarted")
     open_one = log(store, "Mail slow").number
     for user, allowed in (("alice", False), ("lead", True)):
-        async with make_app(store, user).run_test(size=(120, 40)) as pilot:
+        async with app_factory(store, user).run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             pilot.app.push_screen(DetailScreen(number))
             await settle(pilot)

@@ -4,7 +4,7 @@ One transaction per incident: a refusal for one is reported and the others go th
 from __future__ import annotations
 
 import pytest
-from lifecycle_helpers import choose, log, make_app, press, settle
+from lifecycle_helpers import Toasts, choose, log, press, settle
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.model import State
@@ -48,10 +48,10 @@ def outcome_lines(preview: BulkPreview) -> dict[int, bool]:
     return {o.number: o.ok for o in preview.outcomes}
 
 
-async def test_bulk_acknowledge_reports_the_one_someone_else_took(store, url, clock):
+async def test_bulk_acknowledge_reports_the_one_someone_else_took(store, url, clock, app_factory):
     numbers = storm(store)
-    app = make_app(store, "alice")
-    async with app.run_test(size=(80, 24)) as pilot:
+    toasts = Toasts()
+    async with app_factory(store, "alice").run_test(size=(80, 24), message_hook=toasts) as pilot:
         table = await mark_each(pilot, 3)
         assert table.marked == set(numbers)
         await press(pilot, "b")
@@ -69,15 +69,15 @@ async def test_bulk_acknowledge_reports_the_one_someone_else_took(store, url, cl
         assert "2 done" in status and "1 refused" in status
         await press(pilot, "enter")
         assert pilot.app.screen.query_one(QueueTable).marked == set()
-        assert any("2 done, 1 refused" in t for t in app.toasts)
+        assert any("2 done, 1 refused" in t for t in toasts)
     assert [store.get(n).assignee for n in numbers] == ["alice", "bob", "alice"]
     assert all(store.get(n).state is State.IN_PROGRESS for n in numbers)
 
 
-async def test_mark_all_then_preview_warns_about_a_wrong_state(store, url, clock):
+async def test_mark_all_then_preview_warns_about_a_wrong_state(store, url, clock, app_factory):
     numbers = storm(store)
     ack_elsewhere(url, clock, numbers[2])  # already in progress before anyone marks
-    async with make_app(store, "alice").run_test(size=(80, 24)) as pilot:
+    async with app_factory(store, "alice").run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = pilot.app.screen.query_one(QueueTable)
         await press(pilot, "asterisk")
@@ -92,9 +92,9 @@ async def test_mark_all_then_preview_warns_about_a_wrong_state(store, url, clock
         assert "cannot acknowledge" in next(o.text for o in preview.outcomes if not o.ok)
 
 
-async def test_escape_from_the_preview_changes_nothing(store):
+async def test_escape_from_the_preview_changes_nothing(store, app_factory):
     numbers = storm(store)
-    async with make_app(store).run_test(size=(80, 24)) as pilot:
+    async with app_factory(store).run_test(size=(80, 24)) as pilot:
         await mark_each(pilot, 3)
         await press(pilot, "b")
         await press(pilot, "a")
@@ -103,9 +103,9 @@ async def test_escape_from_the_preview_changes_nothing(store):
     assert all(store.get(n).state is State.NEW for n in numbers)
 
 
-async def test_bulk_merge_as_duplicates_of_one_parent(store):
+async def test_bulk_merge_as_duplicates_of_one_parent(store, app_factory):
     numbers = storm(store)
-    async with make_app(store, "alice").run_test(size=(80, 24)) as pilot:
+    async with app_factory(store, "alice").run_test(size=(80, 24)) as pilot:
         await mark_each(pilot, 3)
         await press(pilot, "b")
         await press(pilot, "m")
@@ -126,16 +126,17 @@ async def test_bulk_merge_as_duplicates_of_one_parent(store):
         assert "duplicate of — → INC-000002" in summaries
 
 
-async def test_bulk_assign_and_resolve(store):
+async def test_bulk_assign_and_resolve(store, app_factory, type_text):
     numbers = storm(store, 2)
     for n in numbers:
         store.acknowledge(n, "bob")
-    async with make_app(store, "alice").run_test(size=(80, 24)) as pilot:
+    async with app_factory(store, "alice").run_test(size=(80, 24)) as pilot:
         await mark_each(pilot, 2)
         await press(pilot, "b")
         await press(pilot, "g")
         await choose(pilot, "platform")
-        await pilot.press("tab", *"nadia")
+        await pilot.press("tab")
+        await type_text(pilot, "nadia")
         await press(pilot, "ctrl+s")
         await press(pilot, "y")
         await press(pilot, "enter")
@@ -146,7 +147,8 @@ async def test_bulk_assign_and_resolve(store):
         await press(pilot, "b")
         await press(pilot, "r")
         await choose(pilot, "Service or host restarted")
-        await pilot.press("tab", *"Rebooted")
+        await pilot.press("tab")
+        await type_text(pilot, "Rebooted")
         await press(pilot, "ctrl+s")
         await press(pilot, "y")
         assert all(o.ok for o in pilot.app.screen.outcomes)

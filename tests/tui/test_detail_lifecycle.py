@@ -5,13 +5,22 @@ cancel; duplicate link; a major incident with its post-incident review; and a co
 from __future__ import annotations
 
 import pytest
-from lifecycle_helpers import choose, clear_field, form, log, make_app, press, settle, tab_to, type_text
+from lifecycle_helpers import (
+    Toasts,
+    choose,
+    clear_field,
+    form,
+    log,
+    press,
+    settle,
+    tab_to,
+)
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.model import EventKind, HoldReason, State
 from eim_tui.tui.dialogs.closure_forms import CloseForm, ResolveForm
-from eim_tui.tui.screens.detail import DetailScreen
 from eim_tui.tui.dialogs.incident_forms import AssignForm, HoldForm
+from eim_tui.tui.screens.detail import DetailScreen
 
 
 @pytest.fixture
@@ -53,10 +62,10 @@ def footer_actions(screen: DetailScreen) -> set[str]:
     return {b.binding.action for b in screen.active_bindings.values() if b.enabled and b.binding.show}
 
 
-async def test_full_life_ack_hold_resume_resolve_close(store, clock):
+async def test_full_life_ack_hold_resume_resolve_close(store, clock, app_factory, type_text):
     incident = log(store, assignment_group="platform")
-    app = make_app(store, "alice")
-    async with app.run_test(size=(80, 24)) as pilot:
+    app, toasts = app_factory(store, "alice"), Toasts()
+    async with app.run_test(size=(80, 24), message_hook=toasts) as pilot:
         screen = await open_detail(pilot, incident.number)
         assert {"acknowledge", "assign", "prioritize", "link"} <= footer_actions(screen)
         assert not {"resolve", "close", "reopen", "resume"} & footer_actions(screen)
@@ -113,7 +122,7 @@ async def test_full_life_ack_hold_resume_resolve_close(store, clock):
         assert (i.state, i.closure_verified_by, i.feedback_rating, i.feedback_comment) == (
             State.CLOSED, "alice", 4, "Quick fix, thanks")
         assert footer_actions(screen) & {"acknowledge", "hold", "resolve", "close", "reopen", "cancel"} == set()
-        assert any("closed" in t for t in app.toasts)
+        assert any("closed" in t for t in toasts)
 
     text = summaries(store, incident.number)
     for expected in ("state new → in progress", "state in progress → on hold (awaiting vendor: Vendor ticket 4711 opened)",
@@ -122,11 +131,11 @@ async def test_full_life_ack_hold_resume_resolve_close(store, clock):
     assert any(s.startswith("assigned platform/— → platform/alice") for s in text)
 
 
-async def test_reopen_with_reason_restarts_the_work(store):
+async def test_reopen_with_reason_restarts_the_work(store, app_factory, type_text):
     incident = log(store)
     store.acknowledge(incident.number, "alice")
     store.resolve(incident.number, "alice", "workaround", "Cleared the cache")
-    app = make_app(store)
+    app = app_factory(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, incident.number)
         await press(pilot, "o")
@@ -137,14 +146,14 @@ async def test_reopen_with_reason_restarts_the_work(store):
     assert "state resolved → in progress — Errors are back after an hour" in summaries(store, incident.number)
 
 
-async def test_cancel_needs_a_lead_and_a_reason(store):
+async def test_cancel_needs_a_lead_and_a_reason(store, app_factory, type_text):
     incident = log(store)
-    async with make_app(store, "alice").run_test(size=(80, 24)) as pilot:
+    async with app_factory(store, "alice").run_test(size=(80, 24)) as pilot:
         screen = await open_detail(pilot, incident.number)
         assert screen.check_action("cancel", ()) is None  # a responder sees it greyed out
         await press(pilot, "z")
         assert pilot.app.screen is screen
-    async with make_app(store, "dmitri").run_test(size=(80, 24)) as pilot:
+    async with app_factory(store, "dmitri").run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, incident.number)
         await press(pilot, "z")
         await press(pilot, "ctrl+s")  # no reason: refused inline
@@ -156,10 +165,10 @@ async def test_cancel_needs_a_lead_and_a_reason(store):
     assert "state new → cancelled (Raised in error by a test probe)" in summaries(store, incident.number)
 
 
-async def test_duplicate_link_to_a_parent(store):
+async def test_duplicate_link_to_a_parent(store, app_factory, type_text):
     parent = log(store, "Checkout down for everyone")
     child = log(store, "Cannot pay on the web shop")
-    async with make_app(store).run_test(size=(80, 24)) as pilot:
+    async with app_factory(store).run_test(size=(80, 24)) as pilot:
         await open_detail(pilot, child.number)
         await press(pilot, "l")
         await type_text(pilot, "inc-1x")
@@ -175,11 +184,11 @@ async def test_duplicate_link_to_a_parent(store):
     assert any(e.kind is EventKind.LINKED and e.summary == "duplicate of — → INC-000001" for e in events)
 
 
-async def test_major_incident_closes_only_with_its_review(store):
+async def test_major_incident_closes_only_with_its_review(store, app_factory, type_text):
     incident = log(store, "Core switch failure", impact=1, urgency=1)
     store.acknowledge(incident.number, "chen")
     store.resolve(incident.number, "chen", "hardware_replaced", "Swapped the supervisor card")
-    async with make_app(store, "chen").run_test(size=(80, 40)) as pilot:
+    async with app_factory(store, "chen").run_test(size=(80, 40)) as pilot:
         screen = await open_detail(pilot, incident.number)
         await press(pilot, "m")
         assert store.get(incident.number).major and screen.incident.major
@@ -215,11 +224,11 @@ async def test_major_incident_closes_only_with_its_review(store):
     assert "major no → yes" in text and "state resolved → closed" in text
 
 
-async def test_conflict_refuses_keeps_typed_text_and_saves_after_reload(store, url, clock):
+async def test_conflict_refuses_keeps_typed_text_and_saves_after_reload(store, url, clock, app_factory, type_text):
     incident = log(store, assignment_group="platform")
     store.acknowledge(incident.number, "alice")
-    app = make_app(store, "alice")
-    async with app.run_test(size=(80, 24)) as pilot:
+    app, toasts = app_factory(store, "alice"), Toasts()
+    async with app.run_test(size=(80, 24), message_hook=toasts) as pilot:
         screen = await open_detail(pilot, incident.number)
         await press(pilot, "g")
         assert isinstance(form(pilot), AssignForm)
@@ -237,7 +246,7 @@ async def test_conflict_refuses_keeps_typed_text_and_saves_after_reload(store, u
         assert refused.value_of("assignee") == "bob"
         message = str(refused.query_one("#form-message").content)
         assert "changed by nadia" in message and "on hold" in message
-        assert any(t.startswith("Changed underneath") and "changed by nadia" in t for t in app.toasts)
+        assert any(t.startswith("Changed underneath") and "changed by nadia" in t for t in toasts)
         assert store.get(incident.number).assignee == "alice"
         assert screen.incident.state is State.ON_HOLD  # the screen reloaded
 
@@ -246,9 +255,9 @@ async def test_conflict_refuses_keeps_typed_text_and_saves_after_reload(store, u
     assert (i.assignee, i.state) == ("bob", State.ON_HOLD)
 
 
-async def test_detail_reloads_when_someone_else_changes_it(store, url, clock):
+async def test_detail_reloads_when_someone_else_changes_it(store, url, clock, app_factory):
     incident = log(store)
-    async with make_app(store).run_test(size=(80, 24)) as pilot:
+    async with app_factory(store).run_test(size=(80, 24)) as pilot:
         screen = await open_detail(pilot, incident.number)
         other = open_services(url, clock)
         other.acknowledge(incident.number, "bob")
@@ -259,10 +268,10 @@ async def test_detail_reloads_when_someone_else_changes_it(store, url, clock):
         assert "acknowledge" not in footer_actions(screen)
 
 
-async def test_escape_with_typed_text_asks_before_dropping_it(store):
+async def test_escape_with_typed_text_asks_before_dropping_it(store, app_factory, type_text):
     incident = log(store)
     store.acknowledge(incident.number, "alice")
-    async with make_app(store).run_test(size=(80, 24)) as pilot:
+    async with app_factory(store).run_test(size=(80, 24)) as pilot:
         screen = await open_detail(pilot, incident.number)
         await press(pilot, "r")
         await tab_to(pilot, "notes")
@@ -277,10 +286,10 @@ async def test_escape_with_typed_text_asks_before_dropping_it(store):
     assert store.get(incident.number).state is State.IN_PROGRESS
 
 
-async def test_palette_offers_what_the_state_allows_and_d_opens_the_notes(store):
+async def test_palette_offers_what_the_state_allows_and_d_opens_the_notes(store, app_factory):
     incident = log(store)
     store.acknowledge(incident.number, "alice")
-    app = make_app(store, "alice")
+    app = app_factory(store, "alice")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_detail(pilot, incident.number)
         titles = [command.title for command in app.get_system_commands(screen)]

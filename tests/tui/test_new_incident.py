@@ -10,15 +10,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
-from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.drafts import NEW_INCIDENT
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import EventKind, Source, State
 from eim_tui.services.drafts import Drafts
+from eim_tui.tui.dialogs.confirm import ConfirmScreen
 from eim_tui.tui.dialogs.duplicates import DuplicatesScreen
 from eim_tui.tui.dialogs.new_incident import NewIncidentScreen
-from eim_tui.tui.dialogs.confirm import ConfirmScreen
 
 
 @pytest.fixture
@@ -32,10 +31,6 @@ def svc(tmp_path, clock):
 def quick_drafts(monkeypatch) -> None:
     monkeypatch.setattr(NewIncidentScreen, "DRAFT_DELAY", 0.05)
     monkeypatch.setattr(NewIncidentScreen, "PROPOSAL_DELAY", 0.05)
-
-
-def app_for(svc, user: str = "alice") -> EimApp:
-    return EimApp(svc, user=user, poll_interval=30, tick_interval=30)
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], object], what: str, timeout: float = 10.0) -> None:
@@ -69,24 +64,34 @@ def focused_id(pilot: Pilot) -> str | None:
     return pilot.app.focused.id if pilot.app.focused else None
 
 
-async def test_fill_every_field_with_the_keyboard_and_save(svc, clock) -> None:
-    app = app_for(svc)
+def asking(app) -> bool:
+    """A ConfirmScreen is up with its question drawn (pushed, it composes a moment later)."""
+    return isinstance(app.screen, ConfirmScreen) and bool(app.screen.query("#confirm-question"))
+
+
+async def test_fill_every_field_with_the_keyboard_and_save(svc, clock, app_factory, type_text) -> None:
+    app = app_factory(svc)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         form = await open_form(pilot)
         assert focused_id(pilot) == "field-title"
-        await pilot.press(*"Printer on floor 3 jams", "tab")
+        await type_text(pilot, "Printer on floor 3 jams")
+        await pilot.press("tab")
         assert focused_id(pilot) == "field-description"
-        await pilot.press(*"Paper jam light on", "tab")
+        await type_text(pilot, "Paper jam light on")
+        await pilot.press("tab")
         await choose(pilot, 2)  # impact 2
         await pilot.press("tab")
         await choose(pilot, 3)  # urgency 3
         await pilot.press("tab")
         assert focused_id(pilot) == "field-service"
-        await pilot.press(*"emai", "right", "tab")  # → takes the completion
+        await type_text(pilot, "emai")
+        await pilot.press("right", "tab")  # → takes the completion
         assert form.value_of("service") == "email"
-        await pilot.press(*"exch", "right", "tab")
+        await type_text(pilot, "exch")
+        await pilot.press("right", "tab")
         assert form.value_of("ci") == "exch-01.mail.internal"
-        await pilot.press(*"10m ago", "tab")
+        await type_text(pilot, "10m ago")
+        await pilot.press("tab")
         await pilot.press("enter", "down", "down", "enter", "tab")  # source: from user report to email
         await choose(pilot, 4)  # severity guess Sev4
         await pilot.press("tab")
@@ -95,7 +100,9 @@ async def test_fill_every_field_with_the_keyboard_and_save(svc, clock) -> None:
         await choose(pilot, 5)  # subcategory printer
         await pilot.press("tab")
         await choose(pilot, 7)  # group end-user-computing
-        await pilot.press("tab", *"Dana Reyes", "tab", *"dana@example.com", "tab", *"Finance")
+        for text in ("Dana Reyes", "dana@example.com", "Finance"):  # reporter, contact, department
+            await pilot.press("tab")
+            await type_text(pilot, text)
         assert focused_id(pilot) == "field-department"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "DetailScreen", "the detail screen")
@@ -115,8 +122,8 @@ async def test_fill_every_field_with_the_keyboard_and_save(svc, clock) -> None:
     assert Drafts(svc.db).load("alice", NEW_INCIDENT) is None
 
 
-async def test_the_priority_is_shown_live_as_impact_and_urgency_change(svc) -> None:
-    async with app_for(svc).run_test(size=(80, 24)) as pilot:
+async def test_the_priority_is_shown_live_as_impact_and_urgency_change(svc, app_factory) -> None:
+    async with app_factory(svc).run_test(size=(80, 24)) as pilot:
         form = await open_form(pilot)
         assert "choose impact and urgency" in text_of(form, "#field-priority")
         form.query_one("#field-impact").focus()
@@ -133,11 +140,11 @@ async def test_the_priority_is_shown_live_as_impact_and_urgency_change(svc) -> N
         assert text_of(form, "#field-priority") == "→ Sev3 (moderate) · response 4h · resolution 3d"
 
 
-async def test_a_routing_proposal_is_accepted_with_one_key(svc) -> None:
-    async with app_for(svc).run_test(size=(80, 24)) as pilot:
+async def test_a_routing_proposal_is_accepted_with_one_key(svc, app_factory, type_text) -> None:
+    async with app_factory(svc).run_test(size=(80, 24)) as pilot:
         form = await open_form(pilot)
         assert form.check_action("accept_proposal", ()) is False
-        await pilot.press(*"VPN drops every 5 minutes")
+        await type_text(pilot, "VPN drops every 5 minutes")
         await wait_until(pilot, lambda: form.proposal is not None, "a proposal")
         proposal = text_of(form, "#field-proposal")
         assert "Proposed: network › vpn → network-ops" in proposal
@@ -159,8 +166,8 @@ async def test_a_routing_proposal_is_accepted_with_one_key(svc) -> None:
     assert (incident.category, incident.subcategory, incident.assignment_group) == ("network", "vpn", "network-ops")
 
 
-async def test_validation_errors_appear_under_their_fields(svc) -> None:
-    async with app_for(svc).run_test(size=(80, 24)) as pilot:
+async def test_validation_errors_appear_under_their_fields(svc, app_factory, type_text) -> None:
+    async with app_factory(svc).run_test(size=(80, 24)) as pilot:
         form = await open_form(pilot)
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -169,7 +176,7 @@ async def test_validation_errors_appear_under_their_fields(svc) -> None:
         assert "Choose the impact" in text_of(form, "#error-impact")
         assert "Choose the urgency" in text_of(form, "#error-urgency")
         assert focused_id(pilot) == "field-title"  # the first bad field takes the cursor
-        await pilot.press(*"Payroll export fails")
+        await type_text(pilot, "Payroll export fails")
         assert not form.query_one("#error-title").has_class("-shown")  # typing clears it
         form.query_one("#field-service", Input).value = "paymnts"
         form.query_one("#field-detected", Input).value = "yesterday-ish"
@@ -196,9 +203,9 @@ async def test_validation_errors_appear_under_their_fields(svc) -> None:
         assert session.execute(select(func.count()).select_from(IncidentRow)).scalar_one() == 0
 
 
-async def _fill_duplicate(pilot: Pilot) -> NewIncidentScreen:
+async def _fill_duplicate(pilot: Pilot, type_text) -> NewIncidentScreen:
     form = await open_form(pilot)
-    await pilot.press(*"payments API returns 502 errors")
+    await type_text(pilot, "payments API returns 502 errors")
     form.query_one("#field-service", Input).value = "payments"
     form.query_one("#field-impact", Select).value = 1
     form.query_one("#field-urgency", Select).value = 1
@@ -207,12 +214,12 @@ async def _fill_duplicate(pilot: Pilot) -> NewIncidentScreen:
     return form
 
 
-async def test_the_duplicate_check_offers_a_similar_open_incident_and_links_to_it(svc) -> None:
+async def test_the_duplicate_check_offers_a_similar_open_incident_and_links_to_it(svc, app_factory, type_text) -> None:
     first = svc.log_incident(NewIncident("Payments API returns 502", 1, 2, service="payments"), "bob")
     svc.log_incident(NewIncident("Printer jams", 3, 3, service="payments"), "bob")
-    app = app_for(svc)
+    app = app_factory(svc)
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await _fill_duplicate(pilot)
+        await _fill_duplicate(pilot, type_text)
         question = app.screen
         offered = [s.number for s in question.similar]
         assert offered == [first.number]
@@ -228,11 +235,11 @@ async def test_the_duplicate_check_offers_a_similar_open_incident_and_links_to_i
     assert linked[0].data == {"field": "parent_number", "old": None, "new": 1}
 
 
-async def test_the_duplicate_check_can_be_overruled_or_backed_out_of(svc) -> None:
+async def test_the_duplicate_check_can_be_overruled_or_backed_out_of(svc, app_factory, type_text) -> None:
     svc.log_incident(NewIncident("Payments API returns 502", 1, 2, service="payments"), "bob")
-    app = app_for(svc)
+    app = app_factory(svc)
     async with app.run_test(size=(80, 24)) as pilot:
-        form = await _fill_duplicate(pilot)
+        form = await _fill_duplicate(pilot, type_text)
         await pilot.press("escape")  # back to the form, nothing saved
         await wait_until(pilot, lambda: app.screen is form, "the form again")
         assert form.value_of("title") == "payments API returns 502 errors"
@@ -244,20 +251,22 @@ async def test_the_duplicate_check_can_be_overruled_or_backed_out_of(svc) -> Non
     assert [e.kind for e in svc.details(2).timeline] == [EventKind.CREATED]
 
 
-async def test_a_draft_survives_the_app_being_torn_down_mid_typing(svc) -> None:
+async def test_a_draft_survives_the_app_being_torn_down_mid_typing(svc, app_factory, type_text) -> None:
     drafts = Drafts(svc.db)
-    async with app_for(svc).run_test(size=(80, 24)) as pilot:
+    async with app_factory(svc).run_test(size=(80, 24)) as pilot:
         form = await open_form(pilot)
-        await pilot.press(*"Wi-Fi in building B keeps drop", "tab", *"Since the AP firmware upd")
+        await type_text(pilot, "Wi-Fi in building B keeps drop")
+        await pilot.press("tab")
+        await type_text(pilot, "Since the AP firmware upd")
         form.query_one("#field-impact", Select).value = 2
         await wait_until(pilot, lambda: (d := drafts.load("alice", NEW_INCIDENT)) is not None
                          and d.content.get("description") == "Since the AP firmware upd"
                          and d.content.get("impact") == 2, "the draft")
     # The app is gone without saving; a new one offers the draft back.
-    app = app_for(svc)
+    app = app_factory(svc)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restore question")
+        await wait_until(pilot, lambda: asking(app), "the restore question")
         assert "Restore the draft from 09:00?" in str(app.screen.query_one("#confirm-question", Static).render())
         await pilot.press("y")
         form = app.screen
@@ -266,7 +275,8 @@ async def test_a_draft_survives_the_app_being_torn_down_mid_typing(svc) -> None:
         assert form.value_of("title") == "Wi-Fi in building B keeps drop"
         assert form.query_one("#field-description", TextArea).text == "Since the AP firmware upd"
         assert form.value_of("impact") == 2
-        await pilot.press("end", *"ping")
+        await pilot.press("end")
+        await type_text(pilot, "ping")
         form.query_one("#field-urgency", Select).value = 2
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "DetailScreen", "the detail screen")
@@ -274,15 +284,15 @@ async def test_a_draft_survives_the_app_being_torn_down_mid_typing(svc) -> None:
     assert drafts.load("alice", NEW_INCIDENT) is None
 
 
-async def test_escape_asks_before_dropping_typed_text_and_drops_the_draft(svc) -> None:
+async def test_escape_asks_before_dropping_typed_text_and_drops_the_draft(svc, app_factory, type_text) -> None:
     drafts = Drafts(svc.db)
-    app = app_for(svc)
+    app = app_factory(svc)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_form(pilot)
-        await pilot.press(*"Badge reader at door 4 dead")
+        await type_text(pilot, "Badge reader at door 4 dead")
         await wait_until(pilot, lambda: drafts.load("alice", NEW_INCIDENT) is not None, "the draft")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await wait_until(pilot, lambda: asking(app), "the question")
         await pilot.press("n")  # keep editing
         assert isinstance(app.screen, NewIncidentScreen)
         await pilot.press("escape", "y")

@@ -32,16 +32,16 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from eim_tui.tui.app import EimApp
 from eim_tui.bootstrap import open_services
+from eim_tui.config import load_config
 from eim_tui.domain.clock import FixedClock
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.model import EventKind, State
-from eim_tui.tui.screens.detail import DetailScreen
+from eim_tui.domain.queue import View
+from eim_tui.tui.app import EimApp
 from eim_tui.tui.dialogs.help import HelpScreen
+from eim_tui.tui.screens.detail import DetailScreen
 from eim_tui.tui.screens.queue import QueueScreen
-from eim_tui.config import Config, load_config
-from eim_tui.store.queries import View
 from eim_tui.tui.widgets.queue_table import QueueTable
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -65,10 +65,9 @@ def svc(url, clock):
     services.db.dispose()
 
 
-def make_app(svc, config: Config | None = None) -> EimApp:
-    # No SLA scheduler: its warnings would be changes of their own, racing the ones under test.
-    return EimApp(svc, user="alice", config=config, poll_interval=0.2, tick_interval=0.1,
-                  sla_scheduler=False)
+# The queue's own timers run fast; no SLA scheduler (app_factory's default): its warnings would be
+# changes of their own, racing the ones under test.
+FAST = dict(poll_interval=0.2, tick_interval=0.1)
 
 
 async def settle(pilot: Pilot) -> None:
@@ -119,8 +118,8 @@ async def apply_filter(pilot: Pilot, text: str, key: str = "slash") -> None:
 
 # --- views --------------------------------------------------------------------------------------
 
-async def test_v_steps_through_every_view_showing_its_incidents(svc):
-    app = make_app(svc)
+async def test_v_steps_through_every_view_showing_its_incidents(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(pilot)
@@ -139,8 +138,8 @@ async def test_v_steps_through_every_view_showing_its_incidents(svc):
         assert seen == [v.value for v in View] + ["open"]  # and round to the first again
 
 
-async def test_rows_show_key_severity_state_owner_and_sla_in_words(svc):
-    app = make_app(svc)
+async def test_rows_show_key_severity_state_owner_and_sla_in_words(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = table_of(pilot)
@@ -167,8 +166,8 @@ async def test_rows_show_key_severity_state_owner_and_sla_in_words(svc):
         ("disk sev<=2", [DISK_FULL]),
     ],
 )
-async def test_filter_bar_filters_the_queue(svc, expression, expected):
-    app = make_app(svc)
+async def test_filter_bar_filters_the_queue(svc, expression, expected, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await apply_filter(pilot, expression)
@@ -178,8 +177,8 @@ async def test_filter_bar_filters_the_queue(svc, expression, expected):
         assert table_of(pilot).has_focus
 
 
-async def test_invalid_filter_says_what_is_wrong_and_keeps_the_previous_results(svc):
-    app = make_app(svc)
+async def test_invalid_filter_says_what_is_wrong_and_keeps_the_previous_results(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await apply_filter(pilot, "sev<=2")
@@ -195,8 +194,8 @@ async def test_invalid_filter_says_what_is_wrong_and_keeps_the_previous_results(
         assert table_of(pilot).numbers == before
 
 
-async def test_escape_closes_the_bar_then_drops_the_filter(svc):
-    app = make_app(svc)
+async def test_escape_closes_the_bar_then_drops_the_filter(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await apply_filter(pilot, "service:payments")
@@ -209,8 +208,8 @@ async def test_escape_closes_the_bar_then_drops_the_filter(svc):
 
 # --- time and other people ----------------------------------------------------------------------
 
-async def test_countdown_ticks_with_the_clock_and_turns_breached(svc, clock):
-    app = make_app(svc)
+async def test_countdown_ticks_with_the_clock_and_turns_breached(svc, clock, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(pilot)
@@ -223,8 +222,8 @@ async def test_countdown_ticks_with_the_clock_and_turns_breached(svc, clock):
         await wait_until(pilot, lambda: "BREACHED 12m" in line_of(table, SSO_WARNING), "BREACHED 12m")
 
 
-async def test_a_change_from_another_process_appears_and_the_cursor_stays(svc, url):
-    app = make_app(svc)
+async def test_a_change_from_another_process_appears_and_the_cursor_stays(svc, url, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(pilot)
@@ -247,8 +246,8 @@ async def test_a_change_from_another_process_appears_and_the_cursor_stays(svc, u
 
 # --- keys ---------------------------------------------------------------------------------------
 
-async def test_a_acknowledges_and_takes_the_incident_under_the_cursor(svc):
-    app = make_app(svc)
+async def test_a_acknowledges_and_takes_the_incident_under_the_cursor(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert table_of(pilot).cursor_number == PAYMENTS_502
@@ -264,8 +263,8 @@ async def test_a_acknowledges_and_takes_the_incident_under_the_cursor(svc):
         assert "app-su…/alice" in line_of(table_of(pilot), PAYMENTS_502)  # at 80 columns the group is cut
 
 
-async def test_s_cycles_the_sort_order(svc):
-    app = make_app(svc)
+async def test_s_cycles_the_sort_order(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         open_numbers = EXPECTED_VIEWS["open"]
@@ -283,8 +282,8 @@ async def test_s_cycles_the_sort_order(svc):
         assert table_of(pilot).numbers == open_numbers
 
 
-async def test_enter_opens_the_incident_under_the_cursor(svc):
-    app = make_app(svc)
+async def test_enter_opens_the_incident_under_the_cursor(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("down", "enter")
@@ -301,8 +300,8 @@ def _declared_bindings() -> list[Binding]:
     return [b for b in Binding.make_bindings(declared) if b.description]
 
 
-async def test_help_lists_every_binding_of_the_queue(svc):
-    app = make_app(svc)
+async def test_help_lists_every_binding_of_the_queue(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("down")  # an incident in progress: `a` is not available right now
@@ -325,8 +324,8 @@ async def test_help_lists_every_binding_of_the_queue(svc):
         assert isinstance(app.screen, QueueScreen)
 
 
-async def test_palette_lists_the_queue_actions_and_views(svc):
-    app = make_app(svc)
+async def test_palette_lists_the_queue_actions_and_views(svc, app_factory):
+    app = app_factory(svc, **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
@@ -345,9 +344,9 @@ async def test_palette_lists_the_queue_actions_and_views(svc):
 
 # --- terminals and settings ---------------------------------------------------------------------
 
-async def test_no_color_still_reads_severity_and_sla_by_text(svc, monkeypatch):
+async def test_no_color_still_reads_severity_and_sla_by_text(svc, monkeypatch, app_factory):
     monkeypatch.setenv("NO_COLOR", "1")
-    app = make_app(svc)
+    app = app_factory(svc, **FAST)
     assert app.no_color
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -357,11 +356,11 @@ async def test_no_color_still_reads_severity_and_sla_by_text(svc, monkeypatch):
         assert "S5" in line_of(table, PRINTER)
 
 
-async def test_a_remapped_key_opens_the_filter(svc, tmp_path, monkeypatch):
+async def test_a_remapped_key_opens_the_filter(svc, tmp_path, monkeypatch, app_factory):
     config = tmp_path / "config.toml"
     config.write_text('[keymap]\n"queue.filter" = "f"\n', encoding="utf-8")
     monkeypatch.setenv("EIM_CONFIG", str(config))
-    app = make_app(svc, config=load_config())
+    app = app_factory(svc, config=load_config(), **FAST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         box = app.screen.query_one("#queue-filter", Input)

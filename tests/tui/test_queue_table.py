@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from eim_tui.domain.model import QueueRow, State
-from eim_tui.tui.widgets import QueueTable
 from eim_tui.tui.render.queue_columns import layout_for
+from eim_tui.tui.widgets import QueueTable
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

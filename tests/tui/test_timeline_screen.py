@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from lifecycle_helpers import log, make_app, press, settle
+from lifecycle_helpers import Toasts, log, press, settle
 from sqlalchemy import update
 
 from eim_tui.bootstrap import open_services
 from eim_tui.config import load_config
+from eim_tui.store.tables import TimelineRow
 from eim_tui.tui.screens.detail import DetailScreen
 from eim_tui.tui.screens.timeline import TimelineScreen
-from eim_tui.store.tables import TimelineRow
 
 
 @pytest.fixture
@@ -47,9 +47,9 @@ def _text(screen, selector: str) -> str:
     return str(screen.query_one(selector).content)
 
 
-async def test_every_event_in_order_with_a_kind_filter_and_chain_status(store, clock):
+async def test_every_event_in_order_with_a_kind_filter_and_chain_status(store, clock, app_factory):
     number = _history(store)
-    async with make_app(store).run_test(size=(120, 40)) as pilot:
+    async with app_factory(store).run_test(size=(120, 40)) as pilot:
         screen = await open_timeline(pilot, number)
         lines = _text(screen, "#timeline-events").splitlines()
         assert len(lines) == len(store.details(number).timeline) == 6
@@ -76,22 +76,22 @@ async def test_every_event_in_order_with_a_kind_filter_and_chain_status(store, c
         assert "the whole store's chain" in _text(screen, "#timeline-chain")
 
 
-async def test_a_tampered_event_shows_the_chain_broken(store):
+async def test_a_tampered_event_shows_the_chain_broken(store, app_factory):
     number = _history(store)
     with store.db.write() as session:
         session.execute(update(TimelineRow).where(TimelineRow.seq == 3).values(actor="mallory"))
-    async with make_app(store).run_test(size=(80, 24)) as pilot:
+    async with app_factory(store).run_test(size=(80, 24)) as pilot:
         screen = await open_timeline(pilot, number)
         status = _text(screen, "#timeline-chain")
         assert "chain BROKEN at event 3" in status and "altered" in status
 
 
-async def test_exports_land_in_eim_export_dir_and_the_toast_says_where(store, tmp_path, monkeypatch):
+async def test_exports_land_in_eim_export_dir_and_the_toast_says_where(store, tmp_path, monkeypatch, app_factory):
     number = _history(store)
     target = tmp_path / "exports"
     monkeypatch.setenv("EIM_EXPORT_DIR", str(target))
-    app = make_app(store, config=load_config())
-    async with app.run_test(size=(80, 24)) as pilot:
+    toasts = Toasts()
+    async with app_factory(store, config=load_config()).run_test(size=(80, 24), message_hook=toasts) as pilot:
         await open_timeline(pilot, number)
         await press(pilot, "e")
         await press(pilot, "j")
@@ -100,5 +100,5 @@ async def test_exports_land_in_eim_export_dir_and_the_toast_says_where(store, tm
     assert "| farid | state in progress → on hold (awaiting vendor: case 99) |" in report
     data = json.loads((target / "INC-000001.json").read_text(encoding="utf-8"))
     assert data["key"] == "INC-000001" and len(data["timeline"]) == 6 and data["hold_reason"] == "awaiting_vendor"
-    assert any(str(target / "INC-000001-report.md") in t for t in app.toasts)
-    assert any(str(target / "INC-000001.json") in t for t in app.toasts)
+    assert any(str(target / "INC-000001-report.md") in t for t in toasts)
+    assert any(str(target / "INC-000001.json") in t for t in toasts)

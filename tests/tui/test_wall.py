@@ -14,28 +14,15 @@ from textual.pilot import Pilot
 from textual.widgets import Digits
 
 from eim_tui.bootstrap import open_services
-from eim_tui.services.demo import generate
+from eim_tui.config import Config
 from eim_tui.domain.board import BoardScope
 from eim_tui.domain.filters import parse
 from eim_tui.domain.intake import NewIncident
+from eim_tui.services.demo import generate
 from eim_tui.tui.screens.wall import WallScreen
-from eim_tui.config import Config
-from eim_tui.tui.wall_app import WallApp
 from eim_tui.tui.widgets.wall_banners import AlertBanner, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel
 from eim_tui.tui.widgets.wall_lists import BreachList, GroupLoadPanel, NewestList
-
-# Timers never fire by themselves: each test polls and ticks by hand, as the timers would.
-QUIET = dict(poll_interval=3600.0, tick_interval=3600.0)
-
-
-class RecordingWallApp(WallApp):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.bells = 0
-
-    def bell(self) -> None:
-        self.bells += 1
 
 
 @pytest.fixture
@@ -51,8 +38,23 @@ def demo(store):
     return store
 
 
-def wall(svc, user: str = "lead", scope: BoardScope | None = None, bell: bool = False) -> RecordingWallApp:
-    return RecordingWallApp(svc, user=user, scope=scope, config=Config(wall_bell=bell), **QUIET)
+@pytest.fixture
+def wall(app_factory):
+    """`wall(svc, user="lead", scope=None, bell=False)`: the board, counting in `app.bells` the bells
+    it rings. app_factory's timers never fire by themselves: each test polls and ticks by hand, as
+    the timers would."""
+
+    def make(svc, user: str = "lead", scope: BoardScope | None = None, bell: bool = False):
+        app = app_factory(svc, user, config=Config(wall_bell=bell), wall=scope or BoardScope())
+        app.bells = 0
+
+        def ring() -> None:  # in place of App.bell, which writes "\a" to the terminal (none here)
+            app.bells += 1
+
+        app.bell = ring
+        return app
+
+    return make
 
 
 async def settle(pilot: Pilot) -> None:
@@ -91,7 +93,7 @@ def log(svc, title: str, impact: int, urgency: int, **fields):
     return svc.log_incident(NewIncident(title=title, impact=impact, urgency=urgency, **fields), "monitor")
 
 
-async def test_counters_match_the_store(demo) -> None:
+async def test_counters_match_the_store(demo, wall) -> None:
     expected = demo.board(BoardScope(), viewer="lead")
     app = wall(demo)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -111,7 +113,7 @@ async def test_counters_match_the_store(demo) -> None:
         assert majors.display and "★ MAJOR" in text_of(majors)
 
 
-async def test_a_change_by_another_process_appears_within_one_poll(demo, clock, tmp_path) -> None:
+async def test_a_change_by_another_process_appears_within_one_poll(demo, clock, tmp_path, wall) -> None:
     app = wall(demo, bell=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -135,7 +137,7 @@ async def test_a_change_by_another_process_appears_within_one_poll(demo, clock, 
         assert not alert.display and app.screen.query_one(NewestList).flashing == set()
 
 
-async def test_an_unchanged_store_is_not_read_again(demo, monkeypatch) -> None:
+async def test_an_unchanged_store_is_not_read_again(demo, monkeypatch, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -145,7 +147,7 @@ async def test_an_unchanged_store_is_not_read_again(demo, monkeypatch) -> None:
         assert calls == []
 
 
-async def test_countdowns_tick_with_the_clock(store, clock) -> None:
+async def test_countdowns_tick_with_the_clock(store, clock, wall) -> None:
     incident = log(store, "Payments API returns 502", 2, 2)  # Sev3: response due in 4 h
     app = wall(store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -161,7 +163,7 @@ async def test_countdowns_tick_with_the_clock(store, clock) -> None:
         assert clock.now().strftime("%H:%M:%S") in str(app.screen.query_one("#wall-clock").render())
 
 
-async def test_a_fresh_breach_flashes_rings_and_moves_the_counters(store, clock) -> None:
+async def test_a_fresh_breach_flashes_rings_and_moves_the_counters(store, clock, wall) -> None:
     incident = log(store, "Checkout down", 1, 1)  # Sev1: response due in 15 minutes
     app = wall(store, bell=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -184,7 +186,7 @@ async def test_a_fresh_breach_flashes_rings_and_moves_the_counters(store, clock)
         assert not alert.display
 
 
-async def test_the_bell_stays_quiet_unless_configured(store, clock) -> None:
+async def test_the_bell_stays_quiet_unless_configured(store, clock, wall) -> None:
     app = wall(store, bell=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -203,7 +205,7 @@ async def test_the_bell_stays_quiet_unless_configured(store, clock) -> None:
     ],
     ids=["group", "major", "filter"],
 )
-async def test_scopes(demo, scope, check) -> None:
+async def test_scopes(demo, scope, check, wall) -> None:
     app = wall(demo, scope=scope)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -213,7 +215,7 @@ async def test_scopes(demo, scope, check) -> None:
         assert scope.label in str(app.screen.query_one("#wall-title").render())
 
 
-async def test_confidential_incidents_show_as_placeholders(store) -> None:
+async def test_confidential_incidents_show_as_placeholders(store, wall) -> None:
     secret = log(store, "Ransomware note on fs-02", 1, 1, category="security", subcategory="malware",
                  assignment_group="security-ops")
     for user, shown in (("alice", "confidential"), ("quentin", "Ransomware note")):
@@ -226,7 +228,7 @@ async def test_confidential_incidents_show_as_placeholders(store) -> None:
                 assert "Ransomware" not in text_of(app.screen.query_one(NewestList))
 
 
-async def test_a_store_failure_is_shown_and_the_board_keeps_its_figures(demo, monkeypatch) -> None:
+async def test_a_store_failure_is_shown_and_the_board_keeps_its_figures(demo, monkeypatch, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -251,7 +253,7 @@ def left(app, selector: str) -> int:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (160, 30), (250, 70), (300, 80)])
-async def test_every_section_fits_at_every_size(demo, size) -> None:
+async def test_every_section_fits_at_every_size(demo, size, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
@@ -266,7 +268,7 @@ async def test_every_section_fits_at_every_size(demo, size) -> None:
         assert len(app.screen.query_one(BreachList).render().plain.splitlines()) >= 3
 
 
-async def test_80x24_is_compact_counters_over_one_column(demo) -> None:
+async def test_80x24_is_compact_counters_over_one_column(demo, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -279,7 +281,7 @@ async def test_80x24_is_compact_counters_over_one_column(demo) -> None:
         assert "Sev1" in compact and "breached" in compact
 
 
-async def test_120x40_is_big_digits_and_lists_side_by_side(demo) -> None:
+async def test_120x40_is_big_digits_and_lists_side_by_side(demo, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -291,7 +293,7 @@ async def test_120x40_is_big_digits_and_lists_side_by_side(demo) -> None:
         assert top(app, "#wall-groups") < top(app, "#wall-newest")  # stacked beside the breach list
 
 
-async def test_250x70_shows_every_figure_in_digits_and_three_columns(demo) -> None:
+async def test_250x70_shows_every_figure_in_digits_and_three_columns(demo, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(250, 70)) as pilot:
         await settle(pilot)
@@ -303,7 +305,7 @@ async def test_250x70_shows_every_figure_in_digits_and_three_columns(demo) -> No
         assert today.region.height == 7 and "median" in str(today.render().columns[2].header)
 
 
-async def test_keys_quit_and_help(demo) -> None:
+async def test_keys_quit_and_help(demo, wall) -> None:
     app = wall(demo)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

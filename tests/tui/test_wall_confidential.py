@@ -11,12 +11,10 @@ from eim_tui.domain.board import BoardScope
 from eim_tui.domain.filters import parse
 from eim_tui.domain.intake import NewIncident
 from eim_tui.tui.screens.wall import WallScreen
-from eim_tui.tui.wall_app import WallApp
 from eim_tui.tui.widgets.wall_banners import AlertBanner, MajorBanner
 from eim_tui.tui.widgets.wall_lists import NewestList
 
 SECRET = "Ransomware note on fs-02"
-QUIET = dict(poll_interval=3600.0, tick_interval=3600.0)
 
 
 @pytest.fixture
@@ -42,9 +40,9 @@ def text_of(widget) -> str:
 
 
 @pytest.mark.parametrize(("user", "member"), [("alice", False), ("admin", False), ("quentin", True)])
-async def test_the_major_banner_and_the_new_sev1_alert_show_a_placeholder(store, user, member) -> None:
+async def test_the_major_banner_and_the_new_sev1_alert_show_a_placeholder(store, user, member, app_factory) -> None:
     log(store, "Checkout down", major=True)
-    app = WallApp(store, user=user, **QUIET)
+    app = app_factory(store, user, wall=BoardScope())
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         secret = log(store, SECRET, category="security", assignment_group="security-ops", assignee="sven", major=True)
@@ -61,10 +59,10 @@ async def test_the_major_banner_and_the_new_sev1_alert_show_a_placeholder(store,
             assert "confidential" in banner and "confidential" in alert
 
 
-async def test_a_scope_filter_word_does_not_find_a_confidential_title(store) -> None:
+async def test_a_scope_filter_word_does_not_find_a_confidential_title(store, app_factory) -> None:
     secret = log(store, SECRET, category="security")
     for user, found in (("alice", False), ("quentin", True)):
-        app = WallApp(store, user=user, scope=BoardScope(filter=parse("ransomware")), **QUIET)
+        app = app_factory(store, user, wall=BoardScope(filter=parse("ransomware")))
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             assert app.screen.snapshot.total.open == (1 if found else 0)

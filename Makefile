@@ -18,9 +18,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/eim --demo-if-empty
 
-## Install and run the whole suite.
+## Install and run the whole suite, on two workers; the e2e tests run one after another on one of
+## them (their xdist group, tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## Print the speed and memory figures (one JSON line per figure).
 bench: $(STAMP)
@@ -31,14 +32,3 @@ snapshot-update: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
-
-## Until the first release, the initial migration is regenerated from store/tables.py.
-initial-migration: $(STAMP)
-	rm -f eim_tui/store/migrations/versions/0001_initial_schema.py /tmp/eim-gen-$$$$.db
-	$(BIN)/python -c "from alembic.config import Config; from alembic import command; \
-	c = Config(); c.set_main_option('script_location', 'eim_tui/store/migrations'); \
-	c.set_main_option('sqlalchemy.url', 'sqlite:////tmp/eim-gen-$$$$.db'); \
-	command.revision(c, message='initial schema', autogenerate=True, rev_id='0001')" >/dev/null
-	sed -i 's/^Create Date: .*/Create Date: 2026-11-26/; /### commands auto generated/d; /### end Alembic commands/d' \
-	  eim_tui/store/migrations/versions/0001_initial_schema.py
-	rm -f /tmp/eim-gen-$$$$.db

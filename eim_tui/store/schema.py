@@ -2,10 +2,14 @@
 
 A new store is created at the latest schema and stamped with the head revision, without
 importing Alembic (it costs start-up time); an older store is upgraded with Alembic's migrations.
+A store this program cannot keep is refused with what is wrong, before anything is written: one
+made by a newer eim (a revision it does not know), or one whose tables are not those its revision
+promises (made by a development build whose schema changed under the same revision).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -22,6 +26,23 @@ class SchemaError(Exception):
     pass
 
 
+def known_revisions() -> set[str]:
+    """The revisions this program has migrations for (from the file names: no Alembic import)."""
+    return {m.group(1) for p in (MIGRATIONS_DIR / "versions").glob("*.py") if (m := re.match(r"(\d{4})_", p.name))}
+
+
+def check_tables(db: Database, revision: str) -> None:
+    """The store at the head revision has every table that revision promises."""
+    with db.read_engine.connect() as conn:
+        present = set(inspect(conn).get_table_names())
+    missing = sorted(set(Base.metadata.tables) - present)
+    if missing:
+        raise SchemaError(
+            f"the store says schema revision {revision} but has no table {', '.join(missing)}: it was made by a "
+            "development build whose schema differed; restore it from a backup or start a new store with --db"
+        )
+
+
 def current_revision(db: Database) -> str | None:
     with db.read_engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
@@ -33,7 +54,13 @@ def ensure_schema(db: Database) -> str:
     """Bring the store to the latest schema; returns what was done: created, upgraded or current."""
     revision = current_revision(db)
     if revision == HEAD_REVISION:
+        check_tables(db, revision)
         return "current"
+    if revision is not None and revision not in known_revisions():
+        raise SchemaError(
+            f"the store is at schema revision {revision}, newer than this eim knows (up to {HEAD_REVISION}); "
+            "run the eim release that made it, or upgrade eim"
+        )
     if revision is None:
         # Several processes may open a new store at once (a team's TUIs, the ingest receiver): one
         # creates it while the others wait for its lock (SQLite's write lock, taken as the
@@ -54,8 +81,10 @@ def ensure_schema(db: Database) -> str:
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
                 return "created"
         if revision == HEAD_REVISION:
+            check_tables(db, revision)
             return "current"
     upgrade(db)
+    check_tables(db, HEAD_REVISION)
     return "upgraded"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from eim_tui.domain import sla
 from eim_tui.domain.clock import ensure_utc
@@ -107,8 +107,12 @@ _AGO = re.compile(r"^\s*(\d+)\s*([smhd])\w*\s+ago\s*$", re.IGNORECASE)
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 
 
-def parse_when(text: str, now: datetime, local_tz=None) -> datetime:
-    """`10m ago`, `14:05` (today, local time; yesterday if that is still to come) or ISO 8601."""
+def parse_when(text: str, now: datetime, local_tz: tzinfo | None = None) -> datetime:
+    """`10m ago`, `14:05` (today, local time; yesterday if that is still to come) or ISO 8601.
+
+    A time without an offset is a local wall-clock time, read with the zone's rules for THAT day
+    (`local_tz`, a `zoneinfo.ZoneInfo`; else the system's zone), not today's offset: on a day the
+    clocks change, 00:30 is still the 00:30 people read on their clocks."""
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
     if m := _AGO.match(text):
         return now - timedelta(**{units[m.group(2).lower()]: int(m.group(1))})
@@ -116,15 +120,23 @@ def parse_when(text: str, now: datetime, local_tz=None) -> datetime:
         hour, minute = int(m.group(1)), int(m.group(2))
         if hour > 23 or minute > 59:
             raise ValidationError(f"{text!r} is not a time of day")
-        local_now = now.astimezone(local_tz)
-        candidate = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        if candidate > local_now:
-            candidate -= timedelta(days=1)
+        today = now.astimezone(local_tz).date()
+        wall = datetime.combine(today, time(hour, minute))
+        candidate = _local(wall, local_tz)
+        if candidate > now:
+            candidate = _local(wall - timedelta(days=1), local_tz)
         return ensure_utc(candidate)
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(f"cannot read {text!r} as a time; write 10m ago, 14:05 or 2026-11-26T14:05Z") from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=now.astimezone(local_tz).tzinfo)
+        value = _local(value, local_tz)
     return ensure_utc(value)
+
+
+def _local(wall: datetime, local_tz: tzinfo | None) -> datetime:
+    """A naive wall-clock time in `local_tz` (or the system's zone), with that day's offset."""
+    if local_tz is None:
+        return wall.astimezone()  # a naive datetime is read as system local time, DST rules included
+    return wall.replace(tzinfo=local_tz)

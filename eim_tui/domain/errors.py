@@ -14,11 +14,11 @@ class ValidationError(DomainError):
 class TransitionError(DomainError):
     """A lifecycle step the state machine forbids from the current state."""
 
-    def __init__(self, action: str, state: str, allowed: list[str]) -> None:
+    def __init__(self, action: str, state: str, allowed: list[str], nothing: str = "the incident is final") -> None:
         self.action = action
         self.state = state
         self.allowed = allowed
-        hint = ", ".join(allowed) if allowed else "nothing (the incident is final)"
+        hint = ", ".join(allowed) if allowed else f"nothing ({nothing})"
         super().__init__(f"cannot {action} an incident that is {state}; allowed: {hint}")
 
 

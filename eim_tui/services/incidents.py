@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from eim_tui.domain import events, lifecycle, sla
 from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
-from eim_tui.domain.errors import PermissionDenied, ValidationError
+from eim_tui.domain.errors import PermissionDenied, TransitionError, ValidationError
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
 from eim_tui.domain.model import (
@@ -27,6 +27,7 @@ from eim_tui.domain.model import (
     Incident,
     QueueRow,
     TimelineEvent,
+    format_key,
     parse_enum,
 )
 from eim_tui.domain.priority import check_level, decide_priority
@@ -224,11 +225,16 @@ class Services(NoteCases, AuditCases):
 
         `also(session, incident_after)` runs in that transaction too (see `log_incident`)."""
         now = self.clock.now()
-        self.access.context(actor)  # the role is looked up (and cached) before the write transaction opens
+        looker = self.access.context(actor)  # the role is looked up (and cached) before the write transaction opens
         with self.db.write() as session:
             before = repository.get_incident(session, number, for_update=True)
             repository.check_version(before, expected_version, session)
-            after = apply(before, now)
+            try:
+                after = apply(before, now)
+            except TransitionError as exc:
+                raise _as_seen_by(exc, looker) from None
+            if after.parent_number is not None and after.parent_number != before.parent_number:
+                self._refuse_duplicate_cycle(session, after)
             drafts = events.change_events(before, after, note) + list(extra or [])
             if not drafts:
                 if also is not None:
@@ -242,6 +248,22 @@ class Services(NoteCases, AuditCases):
             if also is not None:
                 also(session, saved)
             return saved
+
+    @staticmethod
+    def _refuse_duplicate_cycle(session: Session, incident: Incident) -> None:
+        """Duplicate-of links form trees: refuse a parent whose own chain of parents leads back
+        here (checked in the writing transaction, for the CLI, the TUI and bulk merge alike)."""
+        chain = [incident.number]
+        parent = incident.parent_number
+        while parent is not None and len(chain) <= 10_000:
+            chain.append(parent)
+            if parent == incident.number:
+                path = " → ".join(format_key(n) for n in chain)
+                raise ValidationError(
+                    f"{incident.key} cannot be a duplicate of {format_key(incident.parent_number)}: the links would "
+                    f"go round in a circle ({path}); link it to an incident that is not its own duplicate"
+                )
+            parent = repository.get_incident(session, parent).parent_number
 
     def _append(self, session: Session, number: int, drafts: list[events.EventDraft], at: datetime, actor: str) -> None:
         timeline.append(session, [timeline.NewEvent(number, k, s, d) for k, s, d in drafts], at, actor)
@@ -380,3 +402,11 @@ def _hold_reason(value: HoldReason | str) -> HoldReason:
         value = aliases.get(value.lower(), value)
     return parse_enum(HoldReason, value, "hold reason")
 
+
+def _as_seen_by(refused: TransitionError, looker) -> TransitionError:
+    """The refusal listing only the steps this actor's role may take (a responder is not told to cancel)."""
+    names = {a.value for a in Action}
+    mine = [s for s in refused.allowed if s not in names or looker.allows(Action(s))]
+    if mine == refused.allowed:
+        return refused
+    return TransitionError(refused.action, refused.state, mine, nothing=f"{looker.name} may not change it now")

@@ -249,3 +249,18 @@ def test_the_duplicate_check_never_suggests_a_confidential_incident_to_others(sv
 
     assert found("rania") == [secret]
     assert found("alice") == []
+
+
+def test_a_refused_step_lists_only_what_this_actor_may_do(svc) -> None:
+    """A responder may not cancel, so a refusal does not offer it; a shift lead is offered it."""
+    from eim_tui.domain.errors import TransitionError
+
+    number = _new(svc)
+    svc.acknowledge(number, "alice")
+    with pytest.raises(TransitionError) as as_responder:
+        svc.acknowledge(number, "alice")
+    assert str(as_responder.value) == "cannot acknowledge an incident that is in progress; allowed: hold, resolve"
+    svc.access.add_user("admin", "lena", Role.SHIFT_LEAD)
+    with pytest.raises(TransitionError) as as_lead:
+        svc.acknowledge(number, "lena")
+    assert str(as_lead.value) == "cannot acknowledge an incident that is in progress; allowed: hold, resolve, cancel"

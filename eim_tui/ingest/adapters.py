@@ -32,6 +32,10 @@ def decode_json(body: bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise PayloadError(400, f"the body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        # A body nested thousands of levels deep: bad input (a 4xx, kept as rejected), not a store
+        # failure — a 5xx would have Alertmanager retry it forever.
+        raise PayloadError(400, "the body nests too deeply to read; send alerts as flat JSON objects") from None
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

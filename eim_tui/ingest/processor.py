@@ -52,6 +52,11 @@ class AlertProcessor:
             return self.reject(source, body, str(exc), exc.status, content_type, remote)
         except DomainError as exc:
             return self.reject(source, body, str(exc), 422, content_type, remote)
+        except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # The adapters are pure: whatever else reading a body raises is the body's fault (a
+            # 4xx), never the store's (a 5xx the sender would retry for ever).
+            reason = f"the body could not be read as a {source} payload ({type(exc).__name__})"
+            return self.reject(source, body, reason, 400, content_type, remote)
         payload_id = self.intake.store_body(source, body, content_type, remote)
         return Receipt(payload_id, PayloadStatus.PENDING, alerts=alerts)
 

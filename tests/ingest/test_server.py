@@ -76,6 +76,13 @@ async def test_generic_events(client, svc) -> None:
         ("/api/v1/pagerduty", pd_event("resolve", None), JSON, 422, "dedup_key is missing"),
         ("/api/v1/events", generic_event(service="nowhere"), JSON, 422, "unknown service 'nowhere'"),
         ("/api/v1/events", generic_event(assignment_group="ghosts"), JSON, 422, "unknown assignment_group 'ghosts'"),
+        # Nested 5,000 deep: was a 503 (RecursionError taken for a store failure), which senders retry for ever.
+        pytest.param("/api/v1/alertmanager", b"[" * 5000 + b"]" * 5000, JSON, 400, "the body nests too deeply to read",
+                     id="alertmanager-nested-5000"),
+        pytest.param("/api/v1/events", b'{"a": ' * 5000 + b"1" + b"}" * 5000, JSON, 400,
+                     "the body nests too deeply to read", id="events-nested-5000"),
+        pytest.param("/api/v1/pagerduty", b"[" * 100_000 + b"]" * 100_000, JSON, 400,
+                     "the body nests too deeply to read", id="pagerduty-nested-100000"),
     ],
 )
 async def test_bad_requests_get_a_4xx_and_the_body_is_kept(client, svc, path, body, headers, status, reason) -> None:

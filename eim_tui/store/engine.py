@@ -61,6 +61,26 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+NUL_REFUSED = "text cannot contain a NUL character (\\x00); remove it and try again"
+
+
+def _refuse_nul(_conn, _cursor, _statement, parameters, _context, _executemany) -> None:
+    """Every value eim sends passes here: a NUL in any text is refused before the statement runs
+    (PostgreSQL would fail with a driver error, SQLite would store it), so every field, on every
+    path, gets the same clear message and the transaction writes nothing."""
+    rows = parameters if isinstance(parameters, list) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, tuple | list) else ()
+        for value in values:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationError(NUL_REFUSED)
+
+
+def _guard(engine: Engine) -> Engine:
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    return engine
+
+
 class Database:
     """The engines of one store, and sessions on them: `write()` for a use case, `read()` for a query."""
 
@@ -76,10 +96,10 @@ class Database:
             if database in ("", ":memory:"):
                 raise ValidationError("an in-memory SQLite store is not shared between threads; give a file path")
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _sqlite_engine(self.url, immediate=True)
-            self.read_engine = _sqlite_engine(self.url, immediate=False)
+            self.write_engine = _guard(_sqlite_engine(self.url, immediate=True))
+            self.read_engine = _guard(_sqlite_engine(self.url, immediate=False))
         elif self.dialect == "postgresql":
-            self.write_engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            self.write_engine = _guard(create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5))
             self.read_engine = self.write_engine
         else:
             raise ValidationError(f"unsupported database {self.dialect!r}; use SQLite or PostgreSQL")

@@ -3,25 +3,12 @@ One transaction per incident: a refusal for one is reported and the others go th
 
 from __future__ import annotations
 
-import pytest
 from lifecycle_helpers import Toasts, choose, log, press, settle
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.model import State
 from eim_tui.tui.dialogs.bulk import BulkPreview
 from eim_tui.tui.widgets.queue_table import QueueTable
-
-
-@pytest.fixture
-def url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path}/x.db"
-
-
-@pytest.fixture
-def store(url, clock):
-    svc = open_services(url, clock)
-    yield svc
-    svc.db.dispose()
 
 
 def storm(svc, count: int = 3) -> list[int]:

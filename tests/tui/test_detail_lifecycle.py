@@ -4,7 +4,6 @@ cancel; duplicate link; a major incident with its post-incident review; and a co
 
 from __future__ import annotations
 
-import pytest
 from lifecycle_helpers import (
     Toasts,
     choose,
@@ -21,18 +20,6 @@ from eim_tui.domain.model import EventKind, HoldReason, State
 from eim_tui.tui.dialogs.closure_forms import CloseForm, ResolveForm
 from eim_tui.tui.dialogs.incident_forms import AssignForm, HoldForm
 from eim_tui.tui.screens.detail import DetailScreen
-
-
-@pytest.fixture
-def url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path}/x.db"
-
-
-@pytest.fixture
-def store(url, clock):
-    svc = open_services(url, clock)
-    yield svc
-    svc.db.dispose()
 
 
 def summaries(svc, number: int) -> list[str]:

@@ -159,6 +159,22 @@ def summary(alerts: Sequence[SlaNotice]) -> Delivery:
     return Delivery(title, f"most severe first: {keys}", tuple(alerts), any(a.urgent for a in alerts))
 
 
+def compact(delivery: Delivery, width: int) -> tuple[str, str]:
+    """Title and one line of at most `width` characters, for a terminal with little room (80x24):
+    a summary names its most severe incident and how many more; a single alert keeps its
+    incident's title, cut with an ellipsis. The whole list is one key away (the queue's views)."""
+    if len(delivery.alerts) > 1:
+        severity: dict[int, int] = {}
+        for alert in delivery.alerts:
+            severity[alert.number] = min(alert.severity, severity.get(alert.number, alert.severity))
+        ranked = sorted(severity, key=lambda n: (severity[n], n))
+        more = f" +{len(ranked) - 1} more" if len(ranked) > 1 else ""
+        body = f"{format_key(ranked[0])} S{severity[ranked[0]]}{more}"
+    else:
+        body = delivery.body
+    return delivery.title, body if len(body) <= width else body[: max(width - 1, 0)] + "…"
+
+
 def in_quiet_hours(quiet: tuple[time, time] | None, local_now: time) -> bool:
     """`quiet` is (start, end) local; it may run over midnight (22:00–07:00)."""
     if quiet is None:

@@ -21,11 +21,22 @@ from datetime import datetime
 from rich.markup import escape
 from textual.message import Message
 
-from eim_tui.notify.policy import AlertGate, Delivery, SlaNotice, in_quiet_hours
 from eim_tui.config import AlertSettings
 from eim_tui.notify.desktop import ChannelOutcome, desktop_session, notify_desktop
+from eim_tui.notify.policy import (
+    AlertGate,
+    Delivery,
+    SlaNotice,
+    compact,
+    in_quiet_hours,
+)
 from eim_tui.notify.terminal import for_terminal, write_in_app
 from eim_tui.tui.workers import explain
+
+SMALL_WIDTH, SMALL_HEIGHT = 100, 30
+"""A terminal narrower or lower than this gets short alert toasts."""
+SMALL_BODY = 36
+"""Characters of a short toast's one line: what fits in the toast at 80 columns."""
 
 
 @dataclass
@@ -82,8 +93,14 @@ class AlertCenter:
         quiet = in_quiet_hours(self.settings.quiet_hours, now.astimezone().time())
         if "toast" in channels:
             # Titles come from users and hold `[`: escaped before they meet markup.
-            self.app.notify(escape(delivery.body), title=escape(delivery.title),
-                            severity="error" if delivery.urgent else "warning", timeout=15)
+            title, body, timeout = delivery.title, delivery.body, 15
+            if self.app.size.width < SMALL_WIDTH or self.app.size.height < SMALL_HEIGHT:
+                # At 80x24 a full summary covered a quarter of the queue: one line, gone sooner
+                # (and ctrl+l clears it at once).
+                title, body = compact(delivery, SMALL_BODY)
+                timeout = 8
+            self.app.notify(escape(body), title=escape(title),
+                            severity="error" if delivery.urgent else "warning", timeout=timeout)
             report.channels["toast"] = ChannelOutcome(True)
         if quiet:
             report.channels["quiet"] = ChannelOutcome(True, "quiet hours: toast only")

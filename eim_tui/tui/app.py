@@ -60,6 +60,8 @@ class EimApp(App[None]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key on this screen"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave eim"),
+        Binding("ctrl+l", "clear_alerts", "Clear alerts", id="app.clear_alerts",
+                tooltip="Dismiss the alert toasts on screen (the incidents stay in the queue)"),
     ]
 
     def __init__(
@@ -175,6 +177,21 @@ class EimApp(App[None]):
         from eim_tui.tui.screens.queue import QueueScreen
 
         return QueueScreen()
+
+    def action_clear_alerts(self) -> None:
+        self.clear_notifications()
+
+    def _refresh_notifications(self) -> None:
+        # Textual's hook for every toast shown, expired or cleared: the footer's "Clear alerts"
+        # follows whether one is on screen.
+        super()._refresh_notifications()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_alerts":
+            # Shown (and in the palette) only while a toast is on screen.
+            return bool(len(self._notifications))  # False hides it
+        return super().check_action(action, parameters)
 
     def action_help(self) -> None:
         from eim_tui.tui.dialogs.help import HelpScreen

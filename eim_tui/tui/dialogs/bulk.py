@@ -21,13 +21,21 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from eim_tui.services.bulk import BulkKind, BulkOutcome, BulkRequest, PlanItem, apply_one, plan
 from eim_tui.domain.model import QueueRow, format_key, parse_key
+from eim_tui.services.bulk import (
+    BulkKind,
+    BulkOutcome,
+    BulkRequest,
+    PlanItem,
+    apply_one,
+    plan,
+)
 from eim_tui.tui.dialogs.form import Field, FormScreen
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 MENU = [
@@ -57,7 +65,7 @@ class BulkMenu(ModalScreen[BulkKind | None]):
         with Vertical(id="bulk-box") as box:
             box.border_title = f"{self.count} marked incidents"
             yield OptionList(*[Option(f"{key}  {text}", id=kind.value) for kind, key, text in MENU], id="bulk-list")
-            yield Footer()
+            yield KeyFooter()
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -164,7 +172,7 @@ class BulkPreview(ReportsWorkers, ModalScreen[list[BulkOutcome] | None]):
             yield Static(Content("loading the marked incidents…"), id="bulk-status")
             with VerticalScroll(id="bulk-list"):
                 yield Static(id="bulk-lines")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#bulk-list").focus()  # so up/down/page keys scroll a long list

@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from eim_tui.services.similar import SimilarIncident
+from eim_tui.tui.widgets.key_footer import KeyFooter
 
 
 class DuplicatesScreen(ModalScreen[int | str | None]):
@@ -39,7 +40,7 @@ class DuplicatesScreen(ModalScreen[int | str | None]):
                              id="duplicates-list")
             yield Static(Text("enter: link as a duplicate of the highlighted one · n: save as new · "
                               "escape: back to the form"), id="duplicates-keys")
-            yield Footer()
+            yield KeyFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

@@ -51,9 +51,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
 
 from eim_tui.tui.dialogs.confirm import ConfirmScreen
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ReportsWorkers
 
 FieldKind = Literal["text", "area", "select", "check", "info"]
@@ -164,7 +165,7 @@ class FormScreen(ReportsWorkers, ModalScreen[dict[str, Any] | None]):
                         help_line.display = bool(spec.help)
                         yield help_line
                         yield Static("", id=f"error-{spec.name}", classes="form-error")
-            yield Footer()
+            yield KeyFooter()
 
     def _widget_for(self, spec: Field, value: Any) -> Widget:
         wid = f"field-{spec.name}"

@@ -10,12 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from eim_tui.tui.widgets.key_footer import KeyFooter
 
 GLOBAL_KEYS = [
     ("ctrl+p", "Command palette: every action of this screen, by name"),
     ("escape", "Back / cancel"),
     ("tab / shift+tab", "Next / previous field"),
+    ("ctrl+l", "Clear the alert toasts on screen (shown in the footer while one is)"),
 ]
 
 
@@ -32,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Static(self._table(), id="help-keys")
-        yield Footer()
+        yield KeyFooter()
 
     def _table(self) -> Table:
         table = Table(title=f"Keys — {self.under.__class__.__name__.removesuffix('Screen')}", expand=True,

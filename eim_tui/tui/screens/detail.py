@@ -20,12 +20,12 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from eim_tui.domain.errors import ConflictError, DomainError
 from eim_tui.domain.lifecycle import Step, can
 from eim_tui.domain.model import FINAL_STATES, Incident, format_key
-from eim_tui.tui.render import detail_view as view
+from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.dialogs.closure_forms import CloseForm, ResolveForm
 from eim_tui.tui.dialogs.incident_forms import (
     AssignForm,
@@ -37,8 +37,9 @@ from eim_tui.tui.dialogs.incident_forms import (
     PriorityForm,
     ReopenForm,
 )
-from eim_tui.services.incidents import IncidentDetails
+from eim_tui.tui.render import detail_view as view
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
 
 # One use case: (services, actor, version shown) → the incident after the change.
@@ -77,16 +78,16 @@ class DetailScreen(WatchesChanges, Screen[None]):
     BINDINGS = [
         _bind("escape", "back", "Back", "Back to the queue"),
         _bind("a", "acknowledge", "Ack+take", "Acknowledge (first response) and take the incident"),
-        _bind("g", "assign", "Assign", "Assign to a group and/or a person"),
-        _bind("p", "prioritize", "Priority", "Change impact / urgency; the priority is recomputed"),
-        _bind("c", "categorize", "Category", "Change category and subcategory"),
+        _bind("r", "resolve", "Resolve", "Resolve: code, what was done, how tested, what users were told"),
         _bind("h", "hold", "Hold", "Put on hold with a reason (awaiting user/vendor/change pauses the SLA)"),
         _bind("h", "resume", "Resume", "Resume work: the SLA clocks run again"),
+        _bind("d", "notes", "Notes", "Diagnosis notes"),
+        _bind("g", "assign", "Assign", "Assign to a group and/or a person"),
+        _bind("p", "prioritize", "Priority", "Change impact / urgency; the priority is recomputed"),
+        _bind("t", "timeline", "Timeline", "Every event, filterable; hash-chain status; exports"),
+        _bind("c", "categorize", "Category", "Change category and subcategory"),
         _bind("m", "major", "Major", "Mark or unmark as a major incident"),
         _bind("l", "link", "Link", "Link a parent (duplicate of), a problem or a change"),
-        _bind("d", "notes", "Notes", "Diagnosis notes"),
-        _bind("t", "timeline", "Timeline", "Every event, filterable; hash-chain status; exports"),
-        _bind("r", "resolve", "Resolve", "Resolve: code, what was done, how tested, what users were told"),
         _bind("x", "close", "Close", "Close: verification, feedback, lessons (and the review if major)"),
         _bind("o", "reopen", "Reopen", "Reopen a resolved incident with a reason"),
         _bind("z", "cancel", "Cancel inc.", "Cancel the incident with a reason"),
@@ -110,7 +111,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
             yield Static(id="detail-fields")
             yield Static(id="detail-notes")
             yield Static(id="detail-timeline")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

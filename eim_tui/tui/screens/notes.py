@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 
 from eim_tui.domain.drafts import Draft, note_scope
 from eim_tui.domain.errors import ConflictError, DomainError
@@ -24,6 +24,7 @@ from eim_tui.services.drafts import DraftKeeper
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.dialogs.confirm import ConfirmScreen
 from eim_tui.tui.draft_writer import DraftFound, DraftNotSaved, DraftWriter
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.widgets.note_editor import NoteEditor
 from eim_tui.tui.widgets.note_list import KIND_TITLES, NoteList, heading, prompt_for
 from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
@@ -100,7 +101,7 @@ class NotesScreen(WatchesChanges, Screen[None]):
         yield NoteList(id="notes-list")
         yield NoteEditor(id="note-editor")
         yield Static(id="notes-status")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(NoteList).focus()

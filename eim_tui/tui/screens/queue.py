@@ -19,12 +19,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from eim_tui.domain.errors import DomainError
 from eim_tui.domain.filters import Filter, FilterError, parse
 from eim_tui.domain.model import QueueRow
 from eim_tui.domain.queue import Sort, View
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.widgets.queue_table import QueueTable
 from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
 
@@ -70,11 +71,11 @@ class StoreFailed(Message):
 
 class QueueScreen(WatchesChanges, Screen[None]):
     BINDINGS = [
+        Binding("a", "acknowledge", "Ack+take", id="queue.acknowledge", tooltip="Acknowledge and take the incident"),
         Binding("n", "new_incident", "New", id="queue.new", tooltip="Log a new incident"),
         Binding("slash", "filter", "Filter", id="queue.filter", tooltip="Filter: words, sev<=2, state:new, breached…"),
         Binding("v", "next_view", "View", id="queue.view", tooltip="Next view: open, mine, my groups, unassigned…"),
         Binding("s", "next_sort", "Sort", id="queue.sort", tooltip="Next sort order"),
-        Binding("a", "acknowledge", "Ack+take", id="queue.acknowledge", tooltip="Acknowledge and take the incident"),
         Binding("asterisk", "mark_all", "Mark all", id="queue.mark_all",
                 tooltip="Mark every incident matching the current view and filter"),
         Binding("b", "bulk", "Bulk…", id="queue.bulk",
@@ -109,7 +110,7 @@ class QueueScreen(WatchesChanges, Screen[None]):
                     id="queue-filter")
         yield QueueTable(now=self.app.clock.now(), id="queue-table")
         yield Static("", id="queue-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         box = self.query_one("#queue-filter", Input)

@@ -19,11 +19,12 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from eim_tui.domain.model import EventKind, format_key
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
+from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 # Filter choices, cycled by `f`: a name and the event kinds it shows (empty: every kind).
@@ -89,7 +90,7 @@ class TimelineScreen(ReportsWorkers, Screen[None]):
         yield Static(Content("chain: checking…"), id="timeline-chain")
         with VerticalScroll(id="timeline-body"):
             yield Static(id="timeline-events")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#timeline-body").focus()

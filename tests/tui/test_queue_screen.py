@@ -330,8 +330,9 @@ async def test_palette_lists_the_queue_actions_and_views(svc, app_factory):
         await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         for binding in _declared_bindings():
-            if binding.action in ("acknowledge", "bulk", "clear_marks") or binding.show is False and binding.action == "clear_filter":
-                continue  # offered only when they apply (checked below for acknowledge)
+            if binding.action in ("acknowledge", "bulk", "clear_marks", "clear_alerts") or binding.show is False and binding.action == "clear_filter":
+                continue  # offered only when they apply (checked below for acknowledge; clear_alerts
+                # in tests/tui/test_small_terminal_alerts.py)
             assert any(t.startswith(f"{binding.description} (") for t in titles), binding.description
         assert any(t.startswith("Ack+take (") for t in titles)  # the cursor is on a new incident
         for view in View:

@@ -30,13 +30,26 @@ def fail(message: str, status: int = 2) -> int:
 
 
 def explain(exc: BaseException) -> str:
-    """One line for an exception nobody expected (or a store that cannot be reached)."""
-    from sqlalchemy.exc import OperationalError
-
-    if isinstance(exc, OperationalError):
-        return f"cannot use the database: {str(exc.orig).strip().splitlines()[0]} (check --db / EIM_DB)"
+    """One line for an exception nobody expected, or for a store that cannot be used: then what
+    is wrong in eim's words (`store unreachable: … (check --db / EIM_DB)`), never the driver's."""
+    if (fault := store_fault(exc)) is not None:
+        return str(fault)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def store_fault(exc: BaseException) -> Exception | None:
+    """The store fault (unreachable, locked, read-only, disk full) `exc` is, or None.
+
+    Imported here, not at the top, so `eim --help` does not load SQLAlchemy."""
+    module = type(exc).__module__.split(".")[0]
+    if module not in ("sqlalchemy", "eim_tui"):
+        return None
+    from eim_tui.store.health import StoreUnavailable, classify
+
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    return classify(exc)
 
 
 def emit_json(data: Any) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from eim_tui import __version__
 from eim_tui.cli import alerts, export, incidents, ingest, users, wall
 from eim_tui.cli.context import complete, open_store
-from eim_tui.cli.errors import Parser, UsageError, explain, fail
+from eim_tui.cli.errors import Parser, UsageError, explain, fail, store_fault
 from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
@@ -104,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one line, not a traceback
-        return fail(explain(exc), status=1)
+        # A store that cannot be used is the setting's fault (--db / EIM_DB), not eim's: status 2.
+        return fail(explain(exc), status=2 if store_fault(exc) is not None else 1)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,9 @@ from eim_tui.domain.alert_plan import PayloadError
 from eim_tui.domain.alerts import Alert, AlertStatus, parse_time
 
 MAX_TEXT = 10_000  # longer descriptions are cut, so one alert cannot bloat every timeline read
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The times `parse_time` reads, exactly as docs/ingest.openapi.yaml describes them (`Time`).
+TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?(?:Z|z|[+-][0-9]{2}:?[0-9]{2})")
 
 
 def _shape(message: str) -> PayloadError:
@@ -36,12 +40,20 @@ def decode_json(body: bytes) -> Any:
         # A body nested thousands of levels deep: bad input (a 4xx, kept as rejected), not a store
         # failure — a 5xx would have Alertmanager retry it forever.
         raise PayloadError(400, "the body nests too deeply to read; send alerts as flat JSON objects") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int conversion limit)
+        raise PayloadError(400, f"the body is not JSON eim can read: {exc}") from None
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _shape(f"{where} must be a JSON object, not {_kind(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A value quoted for a reason: one line, short, nothing a log or terminal would act on."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(value: Any) -> str:
@@ -58,38 +70,56 @@ def _text(obj: dict[str, Any], key: str, where: str, required: bool = False, def
         return default
     if not isinstance(value, str):
         raise _shape(f"{where}.{key} must be a string, not {_kind(value)}")
-    if required and not value.strip():
+    text = _clean(value)
+    if required and not text.strip():
         raise _shape(f"{where}.{key} is empty")
-    return _clean(value)
+    return text
 
 
 def _clean(text: str) -> str:
-    """Cut to size, without NUL (PostgreSQL text cannot hold it; no sender means one)."""
-    return text[:MAX_TEXT].replace("\x00", "")
+    """Cut to size, without NUL (PostgreSQL text cannot hold it; no sender means one), and with
+    U+FFFD for a lone surrogate (JSON can write `"\\ud800"`; no store can keep it)."""
+    text = text[:MAX_TEXT].replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
-def _strings(obj: dict[str, Any], key: str, where: str) -> dict[str, str]:
-    """A map of strings (labels, annotations); numbers and booleans are written as text."""
+def _strings(obj: dict[str, Any], key: str, where: str, nested: bool = False) -> dict[str, str]:
+    """A map of strings (labels, annotations); numbers and booleans are written as text, and so
+    are lists and objects when `nested` (PagerDuty's custom_details may hold anything)."""
     value = obj.get(key)
     if value is None:
         return {}
     table = _object(value, f"{where}.{key}")
     out = {}
     for k, v in table.items():
-        if isinstance(v, (dict, list)):
-            raise _shape(f"{where}.{key}.{k} must be a string, not {_kind(v)}")
-        out[_clean(str(k))] = _clean("" if v is None else v if isinstance(v, str) else json.dumps(v))
+        if isinstance(v, (dict, list)) and not nested:
+            raise _shape(f"{where}.{key}.{_clean(k)[:60]} must be a string, not {_kind(v)}")
+        out[_clean(k)] = _clean("" if v is None else v if isinstance(v, str) else _json_text(v))
     return out
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as text; one nested too deeply to write is kept as a note saying so."""
+    try:
+        return json.dumps(value, ensure_ascii=False)[:MAX_TEXT]
+    except (RecursionError, ValueError):
+        return "(nested too deeply to keep)"
 
 
 def _time(obj: dict[str, Any], key: str, where: str):
     raw = _text(obj, key, where)
     if not raw:
         return None
+    if not TIME.fullmatch(raw):
+        raise _shape(f"{where}.{key}: {_shown(raw)} is not an RFC 3339 time like 2026-11-26T09:00:00Z")
     try:
         return parse_time(raw)
-    except ValueError as exc:
-        raise _shape(f"{where}.{key}: {exc}") from None
+    except (ValueError, OverflowError):  # 2026-02-30, or 9999-12-31T23:59:59-23:59 (past year 9999 in UTC)
+        raise _shape(f"{where}.{key}: {_shown(raw)} is not a real date and time") from None
 
 
 def _derived_key(*parts: str) -> str:
@@ -106,8 +136,8 @@ def alertmanager(data: Any) -> list[Alert]:
     version = body.get("version")
     if version is None:
         raise _shape("version is missing; is this an Alertmanager webhook (version \"4\")?")
-    if str(version) != "4":
-        raise _shape(f"payload version {version!r} is not supported; Alertmanager sends \"4\"")
+    if isinstance(version, bool) or version not in ("4", 4):
+        raise _shape(f"payload version {_shown(version)} is not supported; Alertmanager sends \"4\"")
     alerts = body.get("alerts")
     if not isinstance(alerts, list):
         raise _shape("alerts is missing or not a list" if alerts is None else f"alerts must be a list, not {_kind(alerts)}")
@@ -120,11 +150,12 @@ def alertmanager(data: Any) -> list[Alert]:
         entry = _object(raw, where)
         status = _text(entry, "status", where, required=True)
         if status not in ("firing", "resolved"):
-            raise _shape(f"{where}.status must be firing or resolved, not {status!r}")
+            raise _shape(f"{where}.status must be firing or resolved, not {_shown(status)}")
         labels = _strings(entry, "labels", where)
         if not labels:
             raise _shape(f"{where}.labels is missing or empty")
         annotations = {**common, **_strings(entry, "annotations", where)}
+        ends_at = _time(entry, "endsAt", where)  # checked while firing too: a bad time is a bad body
         name = labels.get("alertname") or "alert"
         summary = annotations.get("summary") or annotations.get("message") or ""
         out.append(Alert(
@@ -138,7 +169,7 @@ def alertmanager(data: Any) -> list[Alert]:
             labels=labels,
             annotations=annotations,
             starts_at=_time(entry, "startsAt", where),
-            ends_at=_time(entry, "endsAt", where) if status == "resolved" else None,
+            ends_at=ends_at if status == "resolved" else None,
             group_key=group_key,
             url=_text(entry, "generatorURL", where),
             sender=f"alertmanager:{receiver}" if receiver else "alertmanager",
@@ -159,7 +190,7 @@ def pagerduty(data: Any) -> list[Alert]:
     body = _object(data, "the body")
     action = _text(body, "event_action", "the body", required=True)
     if action not in ("trigger", "acknowledge", "resolve"):
-        raise _shape(f"event_action must be trigger, acknowledge or resolve, not {action!r}")
+        raise _shape(f"event_action must be trigger, acknowledge or resolve, not {_shown(action)}")
     routing_key = _text(body, "routing_key", "the body")
     key = _text(body, "dedup_key", "the body").strip()
     url = _text(body, "client_url", "the body")
@@ -175,15 +206,15 @@ def pagerduty(data: Any) -> list[Alert]:
     source = _text(payload, "source", "payload", required=True)
     severity = _text(payload, "severity", "payload", required=True).lower()
     if severity not in PAGERDUTY_SEVERITIES:
-        raise _shape(f"payload.severity must be one of {', '.join(PAGERDUTY_SEVERITIES)}, not {severity!r}")
+        raise _shape(f"payload.severity must be one of {', '.join(PAGERDUTY_SEVERITIES)}, not {_shown(severity)}")
     labels = {"source": source, "severity": severity}
     for name in ("component", "group", "class"):
         if value := _text(payload, name, "payload"):
             labels[name] = value
     details = payload.get("custom_details")
-    annotations = _strings(payload, "custom_details", "payload") if isinstance(details, dict) else {}
+    annotations = _strings(payload, "custom_details", "payload", nested=True) if isinstance(details, dict) else {}
     if details is not None and not isinstance(details, dict):
-        annotations = {"details": details if isinstance(details, str) else json.dumps(details)[:MAX_TEXT]}
+        annotations = {"details": _clean(details if isinstance(details, str) else _json_text(details))}
     key = key or _derived_key(routing_key, source, summary)
     return [Alert(
         source="pagerduty",
@@ -212,7 +243,7 @@ def generic(data: Any) -> list[Alert]:
     title = _text(body, "title", "the body", required=True)
     status = _text(body, "status", "the body", default="firing")
     if status not in ("firing", "resolved"):
-        raise _shape(f"status must be firing or resolved, not {status!r}")
+        raise _shape(f"status must be firing or resolved, not {_shown(status)}")
     sender = _text(body, "sender", "the body")[:100]
     key = _text(body, "dedup_key", "the body").strip() or _derived_key(sender, title)
     # The sender's own title and fields win over the routing rule's.
@@ -221,8 +252,9 @@ def generic(data: Any) -> list[Alert]:
     for level in ("impact", "urgency"):
         if (value := body.get(level)) is not None:
             if isinstance(value, bool) or value not in (1, 2, 3):
-                raise _shape(f"{level} must be 1 (high), 2 (medium) or 3 (low), not {value!r}")
-            overrides[level] = value
+                raise _shape(f"{level} must be 1 (high), 2 (medium) or 3 (low), not {_shown(value)}")
+            overrides[level] = int(value)  # 1.0 is 1 in JSON
+    ended_at = _time(body, "ended_at", "the body")  # checked while firing too
     reporter = body.get("reporter")
     if reporter is not None:
         person = _object(reporter, "reporter")
@@ -239,7 +271,7 @@ def generic(data: Any) -> list[Alert]:
         severity=_text(body, "severity", "the body").lower(),
         labels=_strings(body, "labels", "the body"),
         starts_at=_time(body, "started_at", "the body"),
-        ends_at=_time(body, "ended_at", "the body") if status == "resolved" else None,
+        ends_at=ended_at if status == "resolved" else None,
         url=_text(body, "url", "the body"),
         sender=sender or "events",
         overrides=overrides,

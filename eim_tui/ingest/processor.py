@@ -8,6 +8,7 @@ unit by unit with retries on races, marking, recovering what was left pending) i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,6 +22,8 @@ from eim_tui.services.alert_intake import AlertIntake, Processed
 from eim_tui.services.incidents import Services
 
 __all__ = ["AlertProcessor", "Processed", "Receipt", "describe"]  # describe: `eim new --json` (reports)
+
+log = logging.getLogger("eim.ingest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +55,11 @@ class AlertProcessor:
             return self.reject(source, body, str(exc), exc.status, content_type, remote)
         except DomainError as exc:
             return self.reject(source, body, str(exc), 422, content_type, remote)
-        except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            # The adapters are pure: whatever else reading a body raises is the body's fault (a
-            # 4xx), never the store's (a 5xx the sender would retry for ever).
+        except Exception as exc:  # see below: the body is at fault, whatever it raised
+            # The adapters and routing are pure: whatever else reading a body raises is the body's
+            # fault (a 4xx, kept as rejected), never the store's (a 5xx the sender would retry for
+            # ever). Logged in full, since it also means an adapter missed a case.
+            log.exception("a %s body could not be read", source)
             reason = f"the body could not be read as a {source} payload ({type(exc).__name__})"
             return self.reject(source, body, reason, 400, content_type, remote)
         payload_id = self.intake.store_body(source, body, content_type, remote)
@@ -70,6 +75,10 @@ class AlertProcessor:
     def process(self, payload_id: int, alerts: list[Alert] | None = None) -> Processed:
         """Apply a stored payload's alerts (`alerts`: parsed already by `accept`, which stored it)."""
         return self.intake.process(payload_id, alerts)
+
+    def retry(self, payload_id: int) -> Processed:
+        """Process a failed payload again (`eim payloads retry`); see `AlertIntake.retry`."""
+        return self.intake.retry(payload_id)
 
     def recover(self, older_than: timedelta | None = None) -> int:
         """Process what was stored and left pending (a crash, a busy store); returns how many were."""

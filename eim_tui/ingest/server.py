@@ -25,6 +25,7 @@ from eim_tui.domain.alert_plan import PayloadStatus
 from eim_tui.domain.model import format_key
 from eim_tui.ingest.processor import AlertProcessor, Receipt
 from eim_tui.services.alert_intake import one_line
+from eim_tui.store.health import StoreUnavailable
 
 log = logging.getLogger("eim.ingest")
 
@@ -35,6 +36,7 @@ ROUTES = {
     "/api/v1/events": "generic",
 }
 JSON_TYPES = ("application/json", "text/json")
+RETRY_AFTER = "5"  # seconds: what a 503 asks the sender to wait before trying again
 
 
 @dataclass
@@ -57,6 +59,7 @@ class IngestServer:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=self.settings.max_body)
         app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/openapi.yaml", openapi)
         for path, source in ROUTES.items():
             app.router.add_post(path, partial(self.receive, source=source))
         app.on_startup.append(self._start)
@@ -72,7 +75,8 @@ class IngestServer:
         try:
             counts = await self._run(self.reader, self.processor.intake.payload_counts)
         except Exception as exc:  # noqa: BLE001 - health is exactly "can we reach the store"
-            return _answer(503, status="unavailable", error=f"the store cannot be read: {one_line(exc)}")
+            return _answer(503, status="unavailable", error=_unstored(exc, "the store cannot be read"),
+                           headers={"Retry-After": RETRY_AFTER})
         return _answer(200, status="ok", payloads=counts)
 
     async def receive(self, request: web.Request, source: str) -> web.Response:
@@ -92,8 +96,8 @@ class IngestServer:
             receipt: Receipt = await self._run(self.writer, self.processor.accept, source, body, content_type, remote)
         except Exception as exc:  # noqa: BLE001 - not stored: the sender must retry
             log.error("could not store a %s payload: %s", source, one_line(exc))
-            return _answer(503, status="unavailable", error=f"the payload could not be stored: {one_line(exc)}",
-                           headers={"Retry-After": "5"})
+            return _answer(503, status="unavailable", error=_unstored(exc, "the payload could not be stored"),
+                           headers={"Retry-After": RETRY_AFTER})
         if receipt.status != PayloadStatus.PENDING:
             return _answer(receipt.http_status, status="rejected", error=receipt.error, payload=receipt.payload_id)
         try:
@@ -153,6 +157,17 @@ class IngestServer:
             await asyncio.sleep(self.settings.recover_every)
 
 
+OPENAPI = "openapi.yaml"  # beside this module; docs/ingest.openapi.yaml is the same file (a test checks)
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """This receiver's OpenAPI description, for senders' tooling (and schemathesis in the tests)."""
+    from importlib.resources import files
+
+    text = files("eim_tui.ingest").joinpath(OPENAPI).read_text(encoding="utf-8")
+    return web.Response(text=text, content_type="application/yaml")
+
+
 async def _read(request: web.Request, limit: int) -> tuple[bytes, bool]:
     """The body, or its first `limit` bytes and True when it is longer."""
     chunks, size = [], 0
@@ -162,6 +177,14 @@ async def _read(request: web.Request, limit: int) -> tuple[bytes, bool]:
         if size > limit:
             return b"".join(chunks)[:limit], True
     return b"".join(chunks), False
+
+
+def _unstored(exc: BaseException, what: str) -> str:
+    """Why the store could not be used, for the sender: a store fault in eim's words (unreachable,
+    locked, read-only, disk full), else only the kind of error — never the driver's text."""
+    if isinstance(exc, StoreUnavailable):
+        return f"{what}: {exc}; retry later"
+    return f"{what} ({type(exc).__name__}); retry later"
 
 
 def _is_json(content_type: str) -> bool:

@@ -43,6 +43,7 @@ from eim_tui.domain.lifecycle import reopen
 from eim_tui.domain.model import Incident
 from eim_tui.services.incidents import Services
 from eim_tui.store import inbound, repository
+from eim_tui.store.health import StoreUnavailable
 
 log = logging.getLogger("eim.ingest")
 
@@ -128,8 +129,8 @@ class AlertIntake:
             finished = self._apply_all(alerts, payload_id, result)
         except PayloadError as exc:  # stored by an older receiver that checked less
             result.status, result.error = PayloadStatus.REJECTED, str(exc)
-        except (ConflictError, IntegrityError):
-            raise  # lost every retry to other writers: leave it pending, try again later
+        except (ConflictError, IntegrityError, StoreUnavailable):
+            raise  # lost every retry to other writers, or the store is away: leave it pending, try again later
         except DomainError as exc:
             result.status, result.error = PayloadStatus.FAILED, str(exc)
         except DBAPIError:
@@ -146,6 +147,21 @@ class AlertIntake:
     def _finish(self, payload_id: int, status: str, error: str = "") -> None:
         with self.svc.db.write() as session:
             inbound.finish_payload(session, payload_id, status, self.svc.clock.now(), error)
+
+    def payload(self, payload_id: int) -> inbound.StoredPayload | None:
+        with self.svc.db.read() as session:
+            return inbound.get_payload(session, payload_id)
+
+    def retry(self, payload_id: int) -> Processed:
+        """Process a failed payload again, once (`eim payloads retry`): it is made pending and
+        processed as the receiver would. Status "not failed" when it was not failed (or another
+        retry took it first). Raises like `process` when the store is busy: it is then left
+        pending, and a running receiver processes it."""
+        with self.svc.db.write() as session:
+            requeued = inbound.requeue_failed(session, payload_id)
+        if not requeued:
+            return Processed(payload_id, "not failed")
+        return self.process(payload_id)
 
     def recover(self, older_than: timedelta | None = None) -> int:
         """Process what was stored and left pending (a crash, a busy store); returns how many were."""

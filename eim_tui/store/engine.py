@@ -3,22 +3,34 @@
 SQLite is opened in WAL mode with foreign keys and a busy timeout. Writes begin with
 `BEGIN IMMEDIATE`, so two writers queue for the lock instead of failing half-way; reads use a
 second engine with plain deferred transactions, so the UI never waits behind a writer.
+
+A store can fail under eim: the server stops, another program holds SQLite's lock, the file or
+its disk is read-only, the disk fills. `read()` and `write()` turn each into a `StoreUnavailable`
+(store/health.py) saying what is wrong in the user's words; nothing half-written stays, since the
+transaction is rolled back. A SQLite file that cannot be written is opened read-only from the
+start (`read_only`), so it can still be looked at. PostgreSQL connections are checked before use
+(`pool_pre_ping`), so once the server is back the next call simply works.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from eim_tui.domain.errors import ValidationError
+from eim_tui.store import health
+from eim_tui.store.health import BUSY_TIMEOUT_MS
 
-BUSY_TIMEOUT_MS = 10_000
+PG_CONNECT_TIMEOUT_S = 5  # a server that does not answer (a dead host) is told within this
 
 
 def default_url() -> str:
@@ -37,10 +49,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, immediate: bool, busy_timeout_ms: int, read_only: bool = False) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -48,9 +60,10 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is unreliable).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if not read_only:  # switching the journal mode is a write; a read-only file keeps its own
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -81,25 +94,70 @@ def _guard(engine: Engine) -> Engine:
     return engine
 
 
+def _unwritable(path: Path) -> str:
+    """Why a SQLite file cannot be written ("" when it can): the file, its directory, its disk.
+
+    SQLite writes beside the file (the -wal and -shm files), so the directory counts too."""
+    if not path.exists():
+        return ""
+    if not os.access(path, os.W_OK):
+        return "the file cannot be written (permissions, or a read-only disk)"
+    if not os.access(path.parent, os.W_OK):
+        return "its directory cannot be written (SQLite keeps its -wal and -shm files there)"
+    return ""
+
+
+def _read_only_url(path: Path) -> str:
+    """A read-only URL for `path` that SQLite can open.
+
+    `mode=ro` works while the -wal and -shm files exist (another process has the store open) or can
+    be made; on a read-only disk after a clean shutdown neither holds, and only `immutable=1` opens it
+    (no one can be writing to a file on a read-only disk)."""
+    for query in ("mode=ro", "immutable=1"):
+        uri = f"file:{path}?{query}"
+        try:
+            with sqlite3.connect(uri, uri=True) as conn:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.close()
+            return f"sqlite:///{uri}&uri=true"
+        except sqlite3.Error:
+            continue
+    return f"sqlite:///file:{path}?mode=ro&uri=true"  # fails on first use with a clear message
+
+
 class Database:
     """The engines of one store, and sessions on them: `write()` for a use case, `read()` for a query."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.url = normalise_url(url)
         try:
             parsed = make_url(self.url)
         except ArgumentError:
             raise ValidationError(f"cannot read database URL {url!r}; use sqlite:///PATH or postgresql+psycopg://…") from None
         self.dialect = parsed.get_backend_name()
+        self.busy_timeout_ms = busy_timeout_ms
+        self.read_only = ""  # why the store cannot be written ("" when it can)
+        self.path = ""  # the SQLite file
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database in ("", ":memory:"):
                 raise ValidationError("an in-memory SQLite store is not shared between threads; give a file path")
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _guard(_sqlite_engine(self.url, immediate=True))
-            self.read_engine = _guard(_sqlite_engine(self.url, immediate=False))
+            path = Path(database).expanduser()
+            self.path = self.target = str(path)
+            self.read_only = _unwritable(path)
+            if self.read_only:
+                engine_url = _read_only_url(path.resolve())
+                self.write_engine = _guard(_sqlite_engine(engine_url, True, busy_timeout_ms, read_only=True))
+                self.read_engine = _guard(_sqlite_engine(engine_url, False, busy_timeout_ms, read_only=True))
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.write_engine = _guard(_sqlite_engine(self.url, True, busy_timeout_ms))
+                self.read_engine = _guard(_sqlite_engine(self.url, False, busy_timeout_ms))
         elif self.dialect == "postgresql":
-            self.write_engine = _guard(create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5))
+            host = parsed.host or "localhost"
+            self.target = f"PostgreSQL at {host}:{parsed.port or 5432}/{parsed.database or ''}"
+            self.write_engine = _guard(create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                                     connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}))
             self.read_engine = self.write_engine
         else:
             raise ValidationError(f"unsupported database {self.dialect!r}; use SQLite or PostgreSQL")
@@ -110,16 +168,39 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    def fault(self, exc: BaseException) -> health.StoreUnavailable | None:
+        """What `exc` means for this store, in the user's words; None when it is no store fault."""
+        if isinstance(exc, health.StoreUnavailable):
+            return exc
+        if self.is_sqlite and isinstance(exc, DBAPIError) and "is locked" in str(exc.orig).lower():
+            return health.locked(self.busy_timeout_ms / 1000)
+        return health.classify(exc, self.target, self.path)
+
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self._write.begin() as session:
-            yield session
+        """One transaction: committed when the block ends, rolled back if it raises. A store that
+        cannot take it raises `StoreUnavailable`, and nothing of the transaction is kept."""
+        if self.read_only:
+            raise health.read_only(self.path, self.read_only)
+        try:
+            with self._write.begin() as session:
+                yield session
+        except (DBAPIError, DisconnectionError, PoolTimeout) as exc:
+            fault = self.fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._read() as session:
-            yield session
+        try:
+            with self._read() as session:
+                yield session
+        except (DBAPIError, DisconnectionError, PoolTimeout) as exc:
+            fault = self.fault(exc)
+            if fault is None:
+                raise
+            raise fault from exc
 
     def dispose(self) -> None:
         self.write_engine.dispose()

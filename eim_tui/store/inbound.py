@@ -74,6 +74,17 @@ def finish_payload(session: Session, payload_id: int, status: str, at: datetime,
     )
 
 
+def requeue_failed(session: Session, payload_id: int) -> bool:
+    """Make a failed payload pending again (`eim payloads retry`); False if it was not failed."""
+    done = session.execute(
+        update(InboundPayloadRow)
+        .where(InboundPayloadRow.id == payload_id, InboundPayloadRow.status == PayloadStatus.FAILED)
+        .values(status=PayloadStatus.PENDING, processed_at=None, error="")
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1
+
+
 def payload_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboundPayloadRow.status, func.count()).group_by(InboundPayloadRow.status))
     return {status: count for status, count in rows}

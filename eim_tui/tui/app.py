@@ -1,10 +1,18 @@
-"""The Textual application: wires the use cases, the configuration and the screens together."""
+"""The Textual application: wires the use cases, the configuration and the screens together.
+
+It also watches the store for everyone: when work fails because the store cannot be reached, a
+banner goes up on every screen ("store unreachable since 03:12 — retrying"), what is shown stays
+(dimmed, and said to be stale), and a probe tries the store every second in a worker — the UI
+never waits for it. When the store answers, the banner comes down and each screen reads again what
+it shows. A store that can only be read (a read-only file) says so in the same place from the start.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from rich.markup import escape
@@ -20,10 +28,21 @@ from eim_tui.reference.paths import STYLES_DIR
 from eim_tui.services.incidents import Services
 from eim_tui.config import Config
 from eim_tui.domain.access import UserContext
-from eim_tui.tui.workers import REPEATING, RepeatedFailures, explain, repeats, work_name
+from eim_tui.tui.widgets.store_banner import StoreBanner, outage_text, read_only_text
+from eim_tui.tui.workers import (
+    REPEATING,
+    UNREACHABLE,
+    RepeatedFailures,
+    StoreReturned,
+    explain,
+    repeats,
+    store_fault,
+    work_name,
+)
 
 
 IDENTITY_REFRESH_SECONDS = 10.0
+STORE_PROBE_SECONDS = 1.0  # how often an unreachable store is tried again
 SLA_SCHEDULER_DELAY = 1.0
 # Under NO_COLOR (https://no-color.org) a cursor or a focus drawn as a background colour would
 # vanish: they are drawn with attributes instead (reverse, underline), which NO_COLOR allows.
@@ -33,6 +52,13 @@ NO_COLOR_EMPHASIS = {
     "input-cursor-text-style": "reverse",
     "button-focus-text-style": "bold reverse",
 }
+
+
+@dataclass
+class StoreProbed(Message):
+    """The reconnect probe's answer: the store answered (`error` empty), or why it did not."""
+
+    error: str = ""
 
 
 @dataclass
@@ -55,6 +81,7 @@ class EimApp(App[None]):
         STYLES_DIR / "bulk.tcss",
         STYLES_DIR / "new_incident.tcss",
         STYLES_DIR / "notes.tcss",
+        STYLES_DIR / "outage.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -89,6 +116,14 @@ class EimApp(App[None]):
         # Who is looking: read once before the UI runs; a worker re-reads it, since roles change.
         self.user_context = services.access.context(user)
         self._repeated_failures = RepeatedFailures()  # polls that fail are told once, not every poll
+        # The store's health as this app sees it: unreachable since when (None: it answers), why,
+        # and when a poll last read it (what is shown is that old); read-only from the start.
+        self.store_lost_since: datetime | None = None
+        self._store_error = ""
+        self._last_read: datetime | None = None
+        self._probing = False
+        self._probe_timer = None
+        self.read_only = str(getattr(services.db, "read_only", "") or "")
 
     @property
     def permissions(self) -> Permissions:
@@ -115,7 +150,12 @@ class EimApp(App[None]):
         worker = event.worker
         if event.state is WorkerState.SUCCESS and repeats(worker):
             self._repeated_failures.succeeded(worker)
+            if self.store_lost_since is None:
+                self._last_read = self.clock.now()
         elif event.state is WorkerState.ERROR and worker.error is not None:
+            if store_fault(worker.error) == UNREACHABLE:
+                self.store_unreachable(explain(worker.error))
+                return  # the banner says it, once, for everything that fails while the store is away
             if repeats(worker) and not self._repeated_failures.failed(worker):
                 return  # told already
             self.notify(explain(worker.error), title=f"Could not {work_name(worker)}", severity="error",
@@ -148,8 +188,10 @@ class EimApp(App[None]):
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
         self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
+        self.screen_change_signal.subscribe(self, self._show_store_state)
         self.push_screen(self.first_screen())
-        if self.run_sla_scheduler:
+        # The scheduler records SLA events: a store that can only be read has no place for them.
+        if self.run_sla_scheduler and not self.read_only:
             # A moment later: its first sweep costs about a second of CPU on 100,000 incidents and
             # would otherwise hold back the first frame of the queue.
             self.set_timer(SLA_SCHEDULER_DELAY, self._start_sla_scheduler)
@@ -170,7 +212,64 @@ class EimApp(App[None]):
             self.alert_center.receive(message.alerts)
 
     def on_scheduler_trouble(self, message) -> None:
+        if self.store_lost_since is not None:
+            return  # the banner says it already
         self.notify(escape(message.error), title="SLA scheduler cannot reach the store", severity="error")
+
+    # --- the store going away and coming back -----------------------------------------------------
+
+    def store_unreachable(self, error: str) -> None:
+        """Work failed because the store cannot be reached: raise the banner, start the probe."""
+        self._store_error = error
+        if self.store_lost_since is None:
+            self.store_lost_since = self.clock.now()
+            self._probe_timer = self.set_interval(STORE_PROBE_SECONDS, self._probe)
+        for screen in self.screen_stack:
+            screen.add_class("-store-stale")
+        self._show_store_state(self.screen)
+
+    def _probe(self) -> None:
+        if not self._probing:  # one at a time: a server that does not answer takes seconds to say so
+            self._probing = True
+            self._reach_store()
+
+    @work(thread=True, group="store-probe", exit_on_error=False, description="reach the store")
+    def _reach_store(self) -> None:
+        try:
+            self.services.change_marker()
+        except Exception as exc:  # noqa: BLE001 - the answer is the message either way
+            self.post_message(StoreProbed(explain(exc) or "no answer"))
+            return
+        self.post_message(StoreProbed())
+
+    def on_store_probed(self, message: StoreProbed) -> None:
+        self._probing = False
+        if self.store_lost_since is None:
+            return
+        if message.error:
+            self._store_error = message.error
+            self._show_store_state(self.screen)
+            return
+        self.store_lost_since = None
+        if self._probe_timer is not None:
+            self._probe_timer.stop()
+            self._probe_timer = None
+        StoreBanner.remove_all(self)
+        for screen in self.screen_stack:
+            screen.remove_class("-store-stale")
+            screen.post_message(StoreReturned())  # each reads again what it shows
+        self._show_store_state(self.screen)
+        self.notify("The store answers again: what is shown has been read again.", title="Store back",
+                    markup=False)
+
+    def _show_store_state(self, screen: Screen) -> None:
+        """The banner on the screen in front, when there is something to say (on every screen change too)."""
+        if self.store_lost_since is not None:
+            screen.add_class("-store-stale")
+            StoreBanner.show_on(screen, outage_text(self.store_lost_since, self._last_read,
+                                                    _short(self._store_error)))
+        elif self.read_only:
+            StoreBanner.show_on(screen, read_only_text(self.read_only), read_only=True)
 
     def first_screen(self) -> Screen:
         """The screen eim opens on; `WallApp` (the wall board) opens on its board instead."""
@@ -217,3 +316,8 @@ class EimApp(App[None]):
         if extra is not None:
             yield from extra()
         yield from super().get_system_commands(screen)
+
+
+def _short(error: str) -> str:
+    """The banner names the store and the reason; "store unreachable" and the hint it says already."""
+    return error.removeprefix("store unreachable: ").removesuffix(" (check --db / EIM_DB)")

@@ -11,7 +11,10 @@ text, a title that says why the screen is empty).
 - `explain(exc)`: that one line — no traceback, no driver text.
 - `ReportsWorkers`: mixin for every screen and dialog that runs workers: hands their outcomes to the app.
 - `WatchesChanges`: mixin for a screen showing incidents others may change: polls the store's change
-  marker and posts `ChangesFound`; a failing poll is said once, not every poll.
+  marker and posts `ChangesFound`; a failing poll is said once, not every poll. When the store comes
+  back after an outage (`StoreReturned`, from the app) it reads everything it shows again.
+- `store_fault(exc)`: which store fault an error is ("unreachable", "locked", "read-only",
+  "disk full"), or None — what the app's outage banner is raised by.
 """
 
 from __future__ import annotations
@@ -28,12 +31,28 @@ from eim_tui.domain.errors import DomainError
 # Worker groups ending so are run again and again by a timer: their failure is said once, until one
 # of them succeeds (the app's handler), rather than every poll.
 REPEATING = "-poll"
+UNREACHABLE = "unreachable"  # the fault that raises the outage banner (store/health.py StoreFault)
 STORE_UNREACHABLE = "the store cannot be reached (check --db / EIM_DB)"
 MAX_CHARS = 200
 
 # Matched by name, not imported: the TUI does not import the database libraries.
 _DRIVER_PACKAGES = ("sqlalchemy", "psycopg", "psycopg2", "sqlite3")
 _CONNECTION_ERRORS = frozenset({"OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError"})
+
+
+def store_fault(exc: BaseException) -> str | None:
+    """The store fault `exc` is, or None when it is not one.
+
+    The services raise a `StoreUnavailable` (a `DomainError` with a `fault`) for every store
+    fault; a driver's own connection error (from code that used an engine directly) counts as
+    "unreachable". Read by attribute and name: the TUI does not import the store."""
+    fault = getattr(exc, "fault", None)
+    if isinstance(exc, DomainError) and fault:
+        return str(fault)
+    kind = type(exc)
+    if kind.__module__.split(".")[0] in _DRIVER_PACKAGES and _CONNECTION_ERRORS & {k.__name__ for k in kind.__mro__}:
+        return UNREACHABLE
+    return None
 
 
 def explain(exc: BaseException) -> str:
@@ -105,6 +124,10 @@ class ReportsWorkers:
             self.app.post_message(Worker.StateChanged(event.worker, event.state))
 
 
+class StoreReturned(Message):
+    """The store answers again after an outage: what is shown may be stale, read it again."""
+
+
 @dataclass
 class ChangesFound(Message):
     """The change poll's answer: these incidents changed since the marker it was given."""
@@ -124,6 +147,13 @@ class WatchesChanges(ReportsWorkers):
 
     def start_watching(self) -> None:
         self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+
+    def on_store_returned(self, _: StoreReturned) -> None:
+        """Read again what the screen shows: a load that failed in the outage left it stale or
+        empty, and what others changed meanwhile may not all show in the change marker's answer."""
+        refresh = getattr(self, "reload", None) or getattr(self, "load", None)
+        if callable(refresh):
+            refresh()
 
     def _poll(self) -> None:
         """What the poll timer does every `poll_interval`."""

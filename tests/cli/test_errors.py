@@ -30,10 +30,10 @@ BAD_INPUT = {
     "unknown command": (["frobnicate"], "invalid choice"),
     "nonsense database": (["--db", "nonsense://x", "list"], "unsupported database 'nonsense'"),
     "unreachable PostgreSQL": (["--db", "postgresql+psycopg://postgres@127.0.0.1:1/eim", "list"],
-                               "cannot use the database"),
+                               "store unreachable: PostgreSQL at 127.0.0.1:1: connection refused"),
     "no such PostgreSQL database": (["--db", "postgresql+psycopg://postgres@127.0.0.1:5432/eim_no_such_db", "list"],
                                     "does not exist"),
-    "a directory for a file": (["--db", "sqlite:////", "list"], "cannot use the database"),
+    "a directory for a file": (["--db", "sqlite:////", "list"], "store unreachable: the file cannot be opened"),
     "in-memory SQLite": (["--db", "sqlite://", "list"], "in-memory"),
 }
 

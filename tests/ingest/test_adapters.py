@@ -140,6 +140,15 @@ def test_a_minimal_generic_event_keys_itself_by_sender_and_title() -> None:
         ("generic", generic_event(status="maybe"), 422, "status must be firing or resolved"),
         ("generic", generic_event(impact=7), 422, "impact must be 1 (high), 2 (medium) or 3 (low)"),
         ("generic", generic_event(labels=["x"]), 422, "the body.labels must be a JSON object"),
+        # Found by fuzzing and schemathesis (docs/ingest.openapi.yaml): each was a 5xx or a failed payload.
+        ("generic", generic_event(started_at="9999-12-31T23:59:59-23:59"), 422, "is not a real date and time"),
+        ("generic", generic_event(title="\u0000 \u0000"), 422, "the body.title is empty"),
+        ("generic", b'{"title": "x", "impact": ' + b"1" * 5000 + b"}", 400, "the body is not JSON eim can read"),
+        ("alertmanager", am_payload({**am_alert(), "endsAt": "soon"}), 422, "alerts[0].endsAt: 'soon' is not"),
+        ("alertmanager", am_payload(am_alert(starts=" 2026-11-26T09:00:00Z")), 422, "is not an RFC 3339 time"),
+        ("alertmanager", b'{"version": true, "alerts": []}', 422, "payload version True is not supported"),
+        ("pagerduty", pd_event(timestamp="٢٠٢٦-١١-٢٦T09:00:00Z"), 422, "payload.timestamp: '٢٠٢٦-١١-٢٦T09:00:00Z' is not"),
+        ("generic", generic_event(status="x" * 5000), 422, "status must be firing or resolved, not 'xxxx"),
     ],
 )
 def test_bad_bodies_are_refused_with_a_status_and_one_line(source: str, body: bytes, status: int, reason: str) -> None:
@@ -153,3 +162,27 @@ def test_bad_bodies_are_refused_with_a_status_and_one_line(source: str, body: by
 def test_nul_characters_do_not_reach_the_store() -> None:
     (alert,) = adapters.parse("generic", generic_event(title="bad\u0000title", description="x\u0000y"))
     assert "\x00" not in alert.name and "\x00" not in alert.description
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    """JSON can write "\\ud800"; neither SQLite nor PostgreSQL can keep it (the payload failed)."""
+    body = b'{"title": "disk \\ud800 full", "labels": {"k\\udfff": "v\\ud800"}}'
+    (alert,) = adapters.parse("generic", body)
+    assert alert.name == "disk \ufffd full" and alert.labels == {"k\ufffd": "v\ufffd"}
+
+
+def test_pagerduty_custom_details_may_nest_as_pagerduty_allows() -> None:
+    (alert,) = adapters.parse("pagerduty", pd_event(custom_details={"free space": "1%", "disks": {"sda": [99, 98]}}))
+    assert alert.annotations == {"free space": "1%", "disks": '{"sda": [99, 98]}'}
+
+
+def test_json_numbers_that_equal_the_allowed_ones_are_taken() -> None:
+    (alert,) = adapters.parse("generic", generic_event(impact=1.0, urgency=2))
+    assert alert.overrides["impact"] == 1 and type(alert.overrides["impact"]) is int
+    assert adapters.parse("alertmanager", am_payload(am_alert()).replace(b'"version": "4"', b'"version": 4'))
+
+
+def test_an_error_message_quotes_a_long_value_shortly() -> None:
+    with pytest.raises(PayloadError) as caught:
+        adapters.parse("generic", generic_event(status="x" * 5000))
+    assert len(str(caught.value)) < 120

@@ -83,6 +83,9 @@ async def test_generic_events(client, svc) -> None:
                      "the body nests too deeply to read", id="events-nested-5000"),
         pytest.param("/api/v1/pagerduty", b"[" * 100_000 + b"]" * 100_000, JSON, 400,
                      "the body nests too deeply to read", id="pagerduty-nested-100000"),
+        # A time past year 9999 once in UTC: OverflowError, taken for a store failure (503).
+        pytest.param("/api/v1/events", generic_event(started_at="9999-12-31T23:59:59-23:59"), JSON, 422,
+                     "is not a real date and time", id="events-time-overflow"),
     ],
 )
 async def test_bad_requests_get_a_4xx_and_the_body_is_kept(client, svc, path, body, headers, status, reason) -> None:

@@ -167,6 +167,9 @@ class QueueScreen(WatchesChanges, Screen[None]):
         self.shown_marker = max(self.shown_marker, message.marker)
         if message.complete:
             self._loading = False
+            if getattr(self, "_load_failed", False):
+                self._load_failed = False
+                self._status("")  # the failure it said is over
             if self._pending:
                 # Changes that came in while this load ran: load once more, rather than restart the
                 # load on every change and show nothing while changes keep coming.
@@ -198,6 +201,7 @@ class QueueScreen(WatchesChanges, Screen[None]):
         if message.what == "load the queue":
             self._loading = False  # the next poll may try again
         self._status(f"could not {message.what}: {message.error}", error=True)
+        self._load_failed = True  # said until a load succeeds (the store may come back)
 
     # --- live: countdowns and other people's changes --------------------------------------------
 

@@ -29,15 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from eim_tui.domain.errors import ValidationError
 from eim_tui.store import health
 from eim_tui.store.health import BUSY_TIMEOUT_MS
+from eim_tui.store.location import default_url  # noqa: F401 - where callers have always found it
 
 PG_CONNECT_TIMEOUT_S = 5  # a server that does not answer (a dead host) is told within this
-
-
-def default_url() -> str:
-    """The embedded store: a SQLite file in the user's data directory."""
-    from platformdirs import user_data_dir
-
-    return f"sqlite:///{Path(user_data_dir('eim')) / 'eim.db'}"
 
 
 def normalise_url(url: str) -> str:

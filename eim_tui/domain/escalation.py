@@ -8,7 +8,7 @@ key the timeline's unique index holds, so two schedulers racing for one moment r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -72,6 +72,9 @@ class SlaMoment:
     clock: str = ""  # "response" or "resolution"; "" for escalations by report age
     due: datetime | None = None  # the clock's due instant (for escalations: the instant it counts from)
     rule: str = ""
+    # The due instant less the pauses the clock has had: what names the moment. A pause moves the
+    # due instant, but a warning or breach already passed before it must not come round again.
+    key_due: datetime | None = field(default=None, compare=False)
 
     @property
     def once_key(self) -> str:
@@ -79,6 +82,14 @@ class SlaMoment:
             # Once per incident and rule: an escalation that raises the severity moves the due
             # instants, and must not trigger itself again on the new ones.
             return f"esc:{self.number}:{self.rule}"
+        assert self.due is not None
+        return f"sla:{self.number}:{self.clock}:{self.kind.value}:{(self.key_due or self.due).isoformat()}"
+
+    @property
+    def legacy_key(self) -> str | None:
+        """The key a store written before pauses were taken out of it holds, where it differs."""
+        if self.kind is Kind.ESCALATION or self.key_due is None or self.key_due == self.due:
+            return None
         assert self.due is not None
         return f"sla:{self.number}:{self.clock}:{self.kind.value}:{self.due.isoformat()}"
 
@@ -111,11 +122,15 @@ def moments(
     found: list[SlaMoment] = []
     running = running_clocks(incident)
     dues = {clock: clock_due(incident, policy, clock) for clock in running}
+    paused = timedelta(seconds=incident.sla_paused_seconds)
     for clock, due in dues.items():
         target = policy.response if clock == "response" else policy.resolution
         warn = sla.warning_at(due, target, policy.warning_fraction, policy.calendar)
-        found.append(SlaMoment(warn, incident.number, Kind.WARNING, clock, due))
-        found.append(SlaMoment(due, incident.number, Kind.BREACH, clock, due))
+        # Each pause moved the due instant later by its working time (sla.end_pause); taking the
+        # pauses back out gives the same key before and after a hold, and a new one on a retarget.
+        key_due = policy.calendar.before(due, paused) if paused else due
+        found.append(SlaMoment(warn, incident.number, Kind.WARNING, clock, due, key_due=key_due))
+        found.append(SlaMoment(due, incident.number, Kind.BREACH, clock, due, key_due=key_due))
     for rule in rules:
         if incident.priority not in rule.severities:
             continue

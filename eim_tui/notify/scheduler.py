@@ -15,6 +15,11 @@ any moment of an incident that changed (an acknowledgement may put a warning in 
 reads the SLA events that reached the timeline since the last run, from whichever process wrote
 them, and hands those this user should hear of to `on_alerts` (the app posts them as a message).
 Tests drive `run_due` directly with a FixedClock.
+
+The first run of a process records what fell due in the last 24 hours: on a big store, thousands
+of moments. It records them in batches (`SlaService.process`), one transaction each, and asks
+between batches whether the scheduler was shut down. That is what lets `q` quit at once: the
+interpreter waits at exit for the pool's threads, so a sweep that ran on would hold the exit.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class RunResult:
     alerts: list[SlaNotice] = field(default_factory=list)
     next_at: datetime | None = None
     examined: int = 0
+    complete: bool = True  # False: stopped mid-way (a quit); the rest is recorded at the next run
 
 
 class SlaScheduler:
@@ -89,9 +95,16 @@ class SlaScheduler:
         self._done_until = now - self.lookback
         self.audience = self._audience()
 
-    def run_due(self, now: datetime) -> RunResult:
-        """Record every moment due up to `now`, collect this user's alerts, and plan the next run."""
+    def run_due(self, now: datetime, stop: Callable[[], bool] | None = None) -> RunResult:
+        """Record every moment due up to `now`, collect this user's alerts, and plan the next run.
+
+        `stop` is asked between batches (the jobs pass "has the scheduler been shut down"): a first
+        run on a big store records thousands of moments, and a quit must not wait for them all.
+        Stopped, nothing moves on — the window and the change marker stay where they were, so a
+        later run (or the next start's) records what is left."""
         with self._lock:
+            if stop is not None and stop():  # waited for the lock while a sweep was told to stop
+                return RunResult(next_at=self.next_at, complete=False)
             if self._done_until is None:
                 self.prime(now)
             assert self._done_until is not None
@@ -105,7 +118,9 @@ class SlaScheduler:
             # were just read: their next moments are known.
             replan = self.next_at is None and not self._planned or (self.next_at is not None and now >= self.next_at)
             numbers = (self.sla.candidates(lo, now) if now > lo else set()) | changed
-            done = self.sla.process(numbers, now, now - self.lookback) if numbers else Processed([], None)
+            done = self.sla.process(numbers, now, now - self.lookback, stop=stop) if numbers else Processed([], None)
+            if not done.complete:
+                return RunResult(done.recorded, [], self.next_at, len(numbers), complete=False)
             # Our own records count as changes next time: harmless, they are found recorded.
             self._marker = marker
             self._done_until = max(lo, now)
@@ -153,6 +168,16 @@ class SlaScheduler:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
 
+    def idle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the run in progress, if any, to end; True once none is.
+
+        After `shutdown` a run ends at its next batch boundary; a test (or a program that must not
+        leave before the store is quiet) waits here for it."""
+        if not self._lock.acquire(timeout=timeout):
+            return False
+        self._lock.release()
+        return True
+
     @property
     def planned(self) -> bool:
         """Whether the first run is done: `next_at` is then the plan (None: nothing pending)."""
@@ -161,6 +186,9 @@ class SlaScheduler:
     @property
     def running(self) -> bool:
         return self._scheduler is not None and self._scheduler.running
+
+    def _is_stopped(self) -> bool:
+        return self._stopped
 
     def _watch(self) -> None:
         if self._stopped:
@@ -178,7 +206,7 @@ class SlaScheduler:
         if self._stopped:
             return
         try:
-            result = self.run_due(self.clock.now())
+            result = self.run_due(self.clock.now(), stop=self._is_stopped)
         except Exception as exc:  # noqa: BLE001 - a scheduler must outlive a database hiccup
             self._fail(exc)
             return

@@ -10,7 +10,8 @@ lets one of them write it and the others find it written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -33,13 +34,17 @@ ACTOR = "scheduler"  # a system actor (domain.access.SYSTEM_ACTORS)
 # Moments older than this when a scheduler first sees them are history, not news: a store opened
 # after a long pause does not fill its timelines with breaches nobody could have acted on.
 DEFAULT_LOOKBACK = timedelta(hours=24)
-BATCH = 50  # incidents per transaction: short write locks, few commits
+# Moments per transaction (a batch ends with the incident that reaches it): each batch holds the
+# write lock for a few tens of milliseconds, and a quit waits for at most one.
+BATCH = 300
+READ_CHUNK = 500  # incidents per plain read, looking for what is new (a stop is asked after each)
 
 
 @dataclass(frozen=True, slots=True)
 class Processed:
     recorded: list[Recorded]
     next_at: datetime | None  # the earliest later moment of the incidents read
+    complete: bool = True  # False: stopped at a batch boundary, with moments left to record
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,38 +84,76 @@ class SlaService:
 
     # --- recording -----------------------------------------------------------------------------
 
-    def process(self, numbers: Iterable[int], until: datetime, horizon: datetime) -> Processed:
+    def process(self, numbers: Iterable[int], until: datetime, horizon: datetime,
+                stop: Callable[[], bool] | None = None) -> Processed:
         """Record every moment in (horizon, until] of these incidents that is not recorded yet.
 
-        Per batch of incidents: first a plain read, so incidents with nothing new to record never
-        take the write lock; then one transaction for the rest: the rows locked in number order,
-        read again, the recorded keys looked up at once, every new event appended in one go.
-        Should another scheduler slip one in first (the unique index refuses the batch), the
-        batch is redone one moment at a time, each through `append_once`."""
+        The incidents are read in plain reads of `READ_CHUNK`, so those with nothing new never take
+        the write lock; what is new is recorded in batches of about `BATCH` moments, each one
+        transaction: the rows locked in number order, read again, the recorded keys looked up at
+        once, every event appended in one insert and the escalated incidents updated together.
+        Should another scheduler slip one in first (the unique index refuses the batch), that
+        batch is redone one moment at a time, each through `append_once`.
+
+        `stop` is asked before each read and each batch: when it says so, the work ends there, at
+        a batch boundary, with `complete` False — every batch written is whole, and what is left
+        is found unrecorded by the next run (the once-keys make a second pass record nothing twice).
+        """
         done: list[Recorded] = []
         upcoming: datetime | None = None
         wanted = sorted(set(numbers))
-        for start in range(0, len(wanted), BATCH):
+        queued: list[int] = []  # incidents with something new, waiting for a batch
+        queued_moments = 0
+        for start in range(0, len(wanted), READ_CHUNK):
+            if stop is not None and stop():
+                return Processed(done, upcoming, complete=False)
             with self.svc.db.read() as session:
-                due, later = self._due(sla_queries.read_incidents(session, wanted[start : start + BATCH]), until, horizon)
-                known = sla_queries.recorded_keys(session, [m.once_key for _, m in due])
+                due, later = self._due(sla_queries.read_incidents(session, wanted[start : start + READ_CHUNK]),
+                                       until, horizon)
+                known = sla_queries.recorded_keys(session, _keys(due))
             if later is not None and (upcoming is None or later < upcoming):
                 upcoming = later
-            numbers_due = sorted({i.number for i, m in due if m.once_key not in known})
-            if not numbers_due:
-                continue
-            with self.svc.db.write() as session:
-                due, _ = self._due(sla_queries.lock_incidents(session, numbers_due), until, horizon)
-                known = sla_queries.recorded_keys(session, [m.once_key for _, m in due])
-                todo = [(i, m) for i, m in due if m.once_key not in known]
-                if not todo:
-                    continue
-                try:
-                    with session.begin_nested():
-                        done.extend(self._record_together(session, todo))
-                except IntegrityError:
-                    done.extend(self._record_one_by_one(session, todo))
+            new = Counter(i.number for i, m in due if not _recorded(m, known))
+            for number in sorted(new):
+                queued.append(number)
+                queued_moments += new[number]
+                if queued_moments >= BATCH:
+                    if stop is not None and stop():
+                        return Processed(done, upcoming, complete=False)
+                    done.extend(self._record_batch(queued, until, horizon))
+                    queued, queued_moments = [], 0
+        if queued:
+            if stop is not None and stop():
+                return Processed(done, upcoming, complete=False)
+            done.extend(self._record_batch(queued, until, horizon))
         return Processed(done, upcoming)
+
+    def pending(self, numbers: Iterable[int], until: datetime, horizon: datetime) -> list[SlaMoment]:
+        """The moments in (horizon, until] of these incidents that the timeline does not hold:
+        what a complete run up to `until` leaves nothing of (a read only; for checks and tests)."""
+        missing: list[SlaMoment] = []
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), READ_CHUNK):
+            with self.svc.db.read() as session:
+                due, _ = self._due(sla_queries.read_incidents(session, wanted[start : start + READ_CHUNK]),
+                                   until, horizon)
+                known = sla_queries.recorded_keys(session, _keys(due))
+            missing.extend(m for _, m in due if not _recorded(m, known))
+        return missing
+
+    def _record_batch(self, numbers: list[int], until: datetime, horizon: datetime) -> list[Recorded]:
+        """One transaction: these incidents' new moments, recorded together."""
+        with self.svc.db.write() as session:
+            due, _ = self._due(sla_queries.lock_incidents(session, numbers), until, horizon)
+            known = sla_queries.recorded_keys(session, _keys(due))
+            todo = [(i, m) for i, m in due if not _recorded(m, known)]
+            if not todo:
+                return []
+            try:
+                with session.begin_nested():
+                    return self._record_together(session, todo)
+            except IntegrityError:
+                return self._record_one_by_one(session, todo)
 
     def _due(self, incidents: Iterable[Incident], until: datetime, horizon: datetime
              ) -> tuple[list[tuple[Incident, SlaMoment]], datetime | None]:
@@ -131,6 +174,7 @@ class SlaService:
         drafts: list[timeline.NewEvent] = []
         marks: list[tuple[int, SlaMoment, tuple[str, ...]]] = []
         current: dict[int, Incident] = {}
+        first: dict[int, Incident] = {}
         for incident, moment in todo:
             # Every moment comes from the incident as first read, so an escalation that changes it
             # (a raised severity moves the due instants) cannot hide a sibling due at the same instant.
@@ -140,12 +184,16 @@ class SlaService:
                 marks.append((len(drafts), moment, people))
                 drafts.append(event)
                 if after != state:
-                    current[incident.number] = repository.save_incident(session, state, after, self.ref.policies, now)
+                    first.setdefault(incident.number, incident)
+                    current[incident.number] = after
                     drafts.extend(timeline.NewEvent(incident.number, k, text, d)
                                   for k, text, d in events.change_events(state, after))
             else:
                 marks.append((len(drafts), moment, ()))
                 drafts.append(self._sla_event(state, moment))
+        # Each escalated incident is written once, with its state after every rule of the batch.
+        sla_queries.save_incidents(session, [(before, current[n]) for n, before in first.items()],
+                                   self.ref.policies, now)
         written = timeline.append(session, drafts, now, ACTOR)
         return [Recorded(moment, written[index], people) for index, moment, people in marks]
 
@@ -218,3 +266,14 @@ class SlaService:
         data = {"rule": rule.name, "trigger": rule.trigger.value, "notify": list(people), "moment": moment.at,
                 "severity": incident.priority, "raised_to": after.priority if after.priority != incident.priority else None}
         return timeline.NewEvent(moment.number, EventKind.ESCALATION, summary, data, once_key=moment.once_key), after, people
+
+
+def _keys(due: list[tuple[Incident, SlaMoment]]) -> list[str]:
+    """The once-keys to look up: each moment's, and the key an older release wrote it under."""
+    keys = [m.once_key for _, m in due]
+    keys.extend(legacy for _, m in due if (legacy := m.legacy_key) is not None)
+    return keys
+
+
+def _recorded(moment: SlaMoment, known: set[str]) -> bool:
+    return moment.once_key in known or (moment.legacy_key is not None and moment.legacy_key in known)

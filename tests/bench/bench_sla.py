@@ -11,7 +11,13 @@ Prints one JSON line per figure ({"metric", "value", "unit"}):
   fall due meanwhile (with 100,000 open incidents one comes every few seconds; counted in
   sla_idle_recorded).
 
-Run as `python tests/bench/bench_sla.py [--incidents N] [--idle-seconds S]`.
+- startup_sweep_s / startup_sweep_recorded: the first start on the 100,000-incident demo store
+  (`eim demo`, cached under .bench/): every missed moment of the last 24 h recorded, in batches;
+- quit_during_sweep_s: the real `eim` in tmux on a fresh copy of that store, `q` pressed while
+  its start-up sweep records (some batches are in): the time from the key to the process's exit
+  (median of --quit-runs); quit_bare_textual_s is the same for a bare Textual app, the floor.
+
+Run as `python -m tests.bench.bench_sla [--incidents N] [--idle-seconds S] [--quit-runs R]`.
 """
 
 from __future__ import annotations
@@ -80,11 +86,103 @@ async def idle_cpu(scheduler, seconds: float) -> float:
     return used * 1000 / seconds
 
 
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Static("bare textual app")
+Bare().run()
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def time_quit(command: list[str], ready, env: dict[str, str] | None = None, deadline: float = 60.0) -> float:
+    """Seconds from `q` to the exit of `command`'s process, once `ready()` says the moment has come."""
+    from tests.bench.terminal import Terminal
+
+    with Terminal(command, env=env) as terminal:
+        end = time.perf_counter() + deadline
+        while not ready(terminal):
+            if time.perf_counter() > end:
+                raise TimeoutError(f"never ready:\n{terminal.capture()}")
+            time.sleep(0.005)
+        pressed = time.perf_counter()
+        terminal.send("q")
+        while not _gone(terminal.pid):
+            if time.perf_counter() - pressed > deadline:
+                raise TimeoutError("the program never exited after q")
+            time.sleep(0.002)
+        return time.perf_counter() - pressed
+
+
+def sweep_figures(quit_runs: int) -> None:
+    """startup_sweep_s on the demo store, and the quit during the sweep against the bare floor."""
+    import shutil
+
+    from sqlalchemy import func, select
+
+    from eim_tui.bootstrap import open_services
+    from eim_tui.notify.scheduler import SlaScheduler
+    from eim_tui.store.tables import TimelineRow
+    from tests.bench.demo_store import cached_store
+
+    demo = cached_store()
+    eim = str(Path(sys.executable).with_name("eim"))
+    env = {"EIM_USER": "alice", "EIM_CONFIG": "/nonexistent/eim-bench-config.toml"}
+    with tempfile.TemporaryDirectory(prefix="eim-bench-sweep-") as tmp:
+        copy = Path(tmp) / "sweep.db"
+        shutil.copyfile(demo, copy)
+        svc = open_services(f"sqlite:///{copy}")
+        wall = time.perf_counter()
+        first = SlaScheduler(svc, "alice").run_due(svc.clock.now())
+        emit("startup_sweep_s", time.perf_counter() - wall, "s")
+        emit("startup_sweep_recorded", len(first.recorded), "moments")
+        svc.db.dispose()
+
+        quits, floors = [], []
+        for run in range(quit_runs):
+            shutil.copyfile(demo, copy)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            svc = open_services(f"sqlite:///{copy}")
+
+            def sweeping(_terminal) -> bool:
+                with svc.db.read() as session:
+                    return session.execute(select(func.count()).select_from(TimelineRow).where(
+                        TimelineRow.actor == "scheduler")).scalar_one() > 0
+
+            quits.append(time_quit([eim, "--db", f"sqlite:///{copy}"], sweeping, env))
+            with svc.db.read() as session:
+                written = session.execute(select(func.count()).select_from(TimelineRow).where(
+                    TimelineRow.actor == "scheduler")).scalar_one()
+            print(f"# quit run {run + 1}: {quits[-1]:.3f} s, {written:,} of {len(first.recorded):,} "
+                  "moments recorded when it stopped", file=sys.stderr)
+            svc.db.dispose()
+            floors.append(time_quit([sys.executable, "-c", BARE_APP], lambda t: "bare textual app" in t.capture()))
+        emit("quit_during_sweep_s", statistics.median(quits), "s")
+        emit("quit_during_sweep_max_s", max(quits), "s")
+        emit("quit_bare_textual_s", statistics.median(floors), "s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--quit-runs", type=int, default=5)
+    parser.add_argument("--only-sweep", action="store_true", help="only the start-up sweep and quit figures")
     args = parser.parse_args(argv)
+    sweep_figures(args.quit_runs)
+    if args.only_sweep:
+        return 0
 
     from eim_tui.bootstrap import open_services
     from eim_tui.notify.scheduler import SlaScheduler

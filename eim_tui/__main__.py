@@ -1,5 +1,5 @@
 """`python -m eim_tui`: the `eim` command."""
 
-from eim_tui import cli
+from eim_tui.cli.entry import main
 
-raise SystemExit(cli.main())
+raise SystemExit(main())

@@ -81,7 +81,7 @@ def test_the_fast_path_takes_status_only(argv, expected) -> None:
 
 
 def test_a_real_process_loads_neither_sqlalchemy_psycopg_nor_textual(queue, db_url) -> None:
-    probe = ("import sys\nfrom eim_tui.cli import main\nstatus = main(['status', '--db', sys.argv[1]])\n"
+    probe = ("import sys\nfrom eim_tui.cli.entry import main\nstatus = main(['status', '--db', sys.argv[1]])\n"
              "print(sorted(m for m in ('sqlalchemy', 'psycopg', 'textual', 'rich') if m in sys.modules), status)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EIM_")}
     done = subprocess.run([sys.executable, "-c", probe, db_url], capture_output=True, text=True, timeout=60, env=env)

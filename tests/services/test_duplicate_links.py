@@ -53,7 +53,7 @@ def test_bulk_merge_refuses_the_incident_that_would_close_a_circle(svc) -> None:
 
 
 def test_eim_link_says_so_in_one_line(db_url, capsys) -> None:
-    from eim_tui.cli import main
+    from eim_tui.cli.main import main
 
     for title in ("one", "two"):
         assert main(["--db", db_url, "--user", "alice", "new", "--title", title, "--impact", "2", "--urgency", "2"]) == 0

@@ -45,7 +45,7 @@ def test_notes_reasons_and_links_with_a_nul_are_refused(svc) -> None:
 
 
 def test_the_command_line_says_so_in_one_line(db_url, capsys) -> None:
-    from eim_tui.cli import main
+    from eim_tui.cli.main import main
 
     status = main(["--db", db_url, "--user", "alice", "new", "--title", NUL, "--impact", "2", "--urgency", "2"])
     assert status == 2

@@ -162,6 +162,8 @@ def _review_complete(review: dict[str, Any] | None) -> bool:
 
 
 def reopen(incident: Incident, now: datetime, reason: str, policy: sla.SlaPolicy) -> Incident:
+    """Back to work: the resolution clock restarts with its full target from now, and the incident
+    remembers this reopen (`reopened_at`) so a later priority change restarts from it too."""
     state = next_state(Step.REOPEN, incident.state)
     _required("a reason to reopen", reason)
     reopened = incident.replace(

@@ -199,6 +199,9 @@ class Incident:
     resolution_due_at: datetime | None = None
     paused_since: datetime | None = None
     sla_paused_seconds: float = 0.0
+    # The last reopen and the pauses counted by then: a retarget restarts the resolution from there.
+    reopened_at: datetime | None = None
+    reopen_paused_seconds: float = 0.0
     alert_count: int = 0
     alerts_resolved: bool = False
     last_alert_at: datetime | None = None
@@ -235,7 +238,8 @@ _incident_values = operator.attrgetter(*_INCIDENT_FIELDS)
 TRACKED_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(Incident)
-    if f.name not in {"number", "version", "updated_at", "paused_since", "sla_paused_seconds"}
+    if f.name not in {"number", "version", "updated_at", "paused_since", "sla_paused_seconds", "reopened_at",
+                      "reopen_paused_seconds"}
 )
 _tracked_values = operator.attrgetter(*TRACKED_FIELDS)
 

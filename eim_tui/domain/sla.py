@@ -177,8 +177,11 @@ def end_pause(incident: Incident, now: datetime, calendar: WorkCalendar = ALWAYS
 
 
 def retarget(incident: Incident, policy: SlaPolicy) -> Incident:
-    """New targets after a priority change: each running clock restarts its target from the report,
-    keeping the pauses already counted. A stopped clock keeps its due instant (its verdict stands)."""
+    """New targets after a priority change: each running clock restarts its target from where it
+    started, keeping the pauses counted since. The response clock started at the report; the
+    resolution clock too, unless the incident was reopened: then at the last reopen, with only the
+    pauses counted after it (as `restart_resolution` set it). A stopped clock keeps its due instant
+    (its verdict stands)."""
     paused = timedelta(seconds=incident.sla_paused_seconds)
     add = policy.calendar.add
     response_due = incident.response_due_at
@@ -186,10 +189,19 @@ def retarget(incident: Incident, policy: SlaPolicy) -> Incident:
         response_due = add(incident.reported_at, policy.response + paused)
     resolution_due = incident.resolution_due_at
     if incident.resolved_at is None:
-        resolution_due = add(incident.reported_at, policy.resolution + paused)
+        if incident.reopened_at is None:
+            resolution_due = add(incident.reported_at, policy.resolution + paused)
+        else:
+            since_reopen = timedelta(seconds=max(0.0, incident.sla_paused_seconds - incident.reopen_paused_seconds))
+            resolution_due = add(incident.reopened_at, policy.resolution + since_reopen)
     return incident.replace(response_due_at=response_due, resolution_due_at=resolution_due)
 
 
 def restart_resolution(incident: Incident, policy: SlaPolicy, now: datetime) -> Incident:
-    """Reopening restarts the resolution clock with its full target from the reopening instant."""
-    return incident.replace(resolution_due_at=policy.calendar.add(now, policy.resolution))
+    """Reopening restarts the resolution clock with its full target from the reopening instant,
+    remembered (with the pauses counted so far) for a later retarget to restart from."""
+    return incident.replace(
+        resolution_due_at=policy.calendar.add(now, policy.resolution),
+        reopened_at=now,
+        reopen_paused_seconds=incident.sla_paused_seconds,
+    )

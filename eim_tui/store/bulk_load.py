@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
@@ -56,7 +56,7 @@ def insert_histories(
     """Insert every history, numbered after the store's last incident; `fast` lets SQLite take the
     driver path of `_insert_many`. Each history needs at least its creation event."""
     head = timeline.lock_head(session)
-    first = (session.execute(select(func.max(IncidentRow.id))).scalar() or 0) + 1
+    first = repository.allocate_numbers(session, len(histories)) if histories else 1
     rows, note_rows = [], []
     numbered: list[tuple[int, History]] = []
     for offset, h in enumerate(histories):

@@ -11,13 +11,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import sla
 from eim_tui.domain.errors import ConflictError, NotFoundError
 from eim_tui.domain.model import HoldReason, Incident, Source, State, format_key
-from eim_tui.store.tables import IncidentRow, TimelineRow
+from eim_tui.store import timeline
+from eim_tui.store.tables import IncidentNumberRow, IncidentRow, TimelineRow
 
 _DIRECT = [f.name for f in dataclasses.fields(Incident) if f.name not in {"number", "parent_number"}]
 
@@ -64,12 +66,45 @@ def get_incident(session: Session, number: int, for_update: bool = False) -> Inc
     return incident_from_row(row)
 
 
+def allocate_numbers(session: Session, count: int = 1) -> int:
+    """Take the next `count` incident numbers in the caller's transaction; returns the first.
+
+    The counter row stays locked until the transaction ends (PostgreSQL row lock; SQLite's write
+    lock is held from BEGIN IMMEDIATE), so a transaction that rolls back gives its numbers back and
+    numbers are gapless — unlike a serial sequence, which never gives a number back. The chain head
+    is locked first: every writer that inserts an incident appends to the timeline too, and taking
+    the two locks in one order means two such writers never wait on each other in a circle.
+    """
+    timeline.lock_head(session)
+    # Never behind the incidents already stored, even ones written without the counter (a tool
+    # inserting rows directly): a duplicate number would fail the insert.
+    highest = select(func.coalesce(func.max(IncidentRow.id), 0)).scalar_subquery()
+    last = IncidentNumberRow.last_number
+    take = (
+        update(IncidentNumberRow)
+        .where(IncidentNumberRow.id == 1)
+        .values(last_number=case((highest > last, highest), else_=last) + count)
+        .returning(IncidentNumberRow.last_number)
+        .execution_options(synchronize_session=False)
+    )
+    taken = session.execute(take).scalar_one_or_none()
+    if taken is None:
+        # A store made new by this release: the first writer creates the counter (the chain head's
+        # lock, held here, keeps a second from racing it; on conflict is for a store made otherwise).
+        dialect = session.get_bind().dialect.name
+        make = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IncidentNumberRow)
+        session.execute(make.values(id=1, last_number=0).on_conflict_do_nothing(index_elements=["id"]))
+        taken = session.execute(take).scalar_one()
+    return taken - count + 1
+
+
 def insert_incident(
     session: Session, incident: Incident, policies: Mapping[int, sla.SlaPolicy]
 ) -> Incident:
-    values = incident_values(incident, policies)
-    values["version"] = 1
-    number = session.execute(insert(IncidentRow).values(**values).returning(IncidentRow.id)).scalar_one()
+    number = allocate_numbers(session)
+    values = incident_values(incident.replace(number=number), policies)
+    values.update(id=number, version=1)
+    session.execute(insert(IncidentRow).values(**values))
     return incident.replace(number=number, version=1)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from eim_tui.store.engine import Database
 from eim_tui.store.tables import Base
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CREATE_LOCK = 0x45494D  # "EIM": the advisory lock that serialises creating a new store on PostgreSQL
 
@@ -31,16 +31,52 @@ def known_revisions() -> set[str]:
     return {m.group(1) for p in (MIGRATIONS_DIR / "versions").glob("*.py") if (m := re.match(r"(\d{4})_", p.name))}
 
 
-def check_tables(db: Database, revision: str) -> None:
-    """The store at the head revision has every table that revision promises."""
+def check_tables(db: Database, revision: str, promised: dict[str, set[str]] | None = None) -> None:
+    """The store has every table and column its revision promises: `promised` (table → columns),
+    by default the head revision's, from the ORM tables."""
+    if promised is None:
+        promised = {name: set(table.columns.keys()) for name, table in Base.metadata.tables.items()}
     with db.read_engine.connect() as conn:
-        present = set(inspect(conn).get_table_names())
-    missing = sorted(set(Base.metadata.tables) - present)
+        found = inspect(conn)
+        what, missing = "table", sorted(set(promised) - set(found.get_table_names()))
+        if not missing:
+            what = "column"
+            missing = [
+                f"{name}.{column}"
+                for name in sorted(promised)
+                for column in sorted(promised[name] - {c["name"] for c in found.get_columns(name)})
+            ]
     if missing:
         raise SchemaError(
-            f"the store says schema revision {revision} but has no table {', '.join(missing)}: it was made by a "
+            f"the store says schema revision {revision} but has no {what} {', '.join(missing)}: it was made by a "
             "development build whose schema differed; restore it from a backup or start a new store with --db"
         )
+
+
+def promised_schema(revision: str) -> dict[str, set[str]]:
+    """The tables (and their columns) a store at an older `revision` has, found by running the
+    migrations up to it on a scratch in-memory SQLite: exact, and only paid when a store needs
+    upgrading. Checked before upgrading, so a store whose tables differ from its revision's is
+    refused untouched, named by its own revision, instead of failing half-way through a migration."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            found = inspect(conn)
+            return {
+                name: {c["name"] for c in found.get_columns(name)}
+                for name in found.get_table_names()
+                if name != "alembic_version"
+            }
+    finally:
+        scratch.dispose()
 
 
 def current_revision(db: Database) -> str | None:
@@ -83,6 +119,7 @@ def ensure_schema(db: Database) -> str:
         if revision == HEAD_REVISION:
             check_tables(db, revision)
             return "current"
+    check_tables(db, revision, promised_schema(revision))
     upgrade(db)
     check_tables(db, HEAD_REVISION)
     return "upgraded"
@@ -104,3 +141,14 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.write_engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Step the store back to `revision` (for trying a release before this one; migrations that
+    cannot give back what they changed say so). One transaction: all steps or none."""
+    from alembic import command
+
+    cfg = alembic_config(db)
+    with db.write_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

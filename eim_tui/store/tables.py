@@ -76,6 +76,9 @@ class IncidentRow(Base):
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # The last reopen and the pauses counted by then: a retarget restarts the resolution from it.
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopen_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     alerts_resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -129,6 +132,16 @@ class TimelineRow(Base):
     once_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IncidentNumberRow(Base):
+    """One row: the last incident number handed out. Taken under its row lock by the transaction
+    that inserts the incident, so a rollback gives the number back: numbers are gapless."""
+
+    __tablename__ = "incident_number"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class ChainHeadRow(Base):
@@ -293,3 +306,4 @@ class WatchRow(Base):
 
     user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+

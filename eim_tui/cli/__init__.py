@@ -1,2 +1,4 @@
-"""The command line: `entry.py` is the `eim` command (it answers `eim status` before loading the
-rest), `main.py` parses and dispatches, one module per command family does the work."""
+"""The command line: `entry.py` is `eim`, `main.py` parses and dispatches, a module per command family works.
+
+`entry.py` answers `eim status` before loading the rest (it has 100 ms).
+"""

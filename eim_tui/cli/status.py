@@ -12,9 +12,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from eim_tui.cli.errors import Parser, UsageError, fail
+from eim_tui.domain.clock import SystemClock
 from eim_tui.output.status_line import FORMATS, render
 
 HELP = "one line of counts for tmux's status bar or a shell prompt (S1 · S2 · ⚠ SLA · mine)"
@@ -40,7 +40,7 @@ def show(url: str | None, user: str, fmt: str) -> int:
     from eim_tui.store.location import default_url
     from eim_tui.store.status_counts import StatusUnavailable, read_counts
 
-    now = datetime.now(UTC)
+    now = SystemClock().now()
     try:
         counts = read_counts(url or default_url(), user, now)
     except StatusUnavailable as exc:

@@ -56,9 +56,9 @@ SELECT 'mine', 0, COUNT(*) FROM incident WHERE is_open = {true} AND assignee = {
 """
 
 
-def read_counts(url: str, user: str, now: datetime | None = None) -> StatusCounts:
-    """The counts of the store at `url` (a SQLAlchemy-style URL, as `--db` and EIM_DB take)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+def read_counts(url: str, user: str, now: datetime) -> StatusCounts:
+    """The counts of the store at `url` (a SQLAlchemy-style URL, as `--db` and EIM_DB take) at `now`."""
+    now = now.astimezone(UTC)
     scheme = url.split(":", 1)[0].lower()
     if scheme.startswith("sqlite"):
         rows = _sqlite_rows(url, user, now)

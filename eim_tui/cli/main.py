@@ -10,13 +10,23 @@ import argparse
 from collections.abc import Sequence
 
 from eim_tui import __version__
-from eim_tui.cli import alerts, export, incidents, ingest, status, users, wall
+from eim_tui.cli import (
+    alerts,
+    export,
+    groups,
+    incidents,
+    ingest,
+    service,
+    status,
+    users,
+    wall,
+)
 from eim_tui.cli.context import complete, open_store
 from eim_tui.cli.errors import Parser, UsageError, explain, fail, store_fault
 from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
-COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, status)
+COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status)
 
 
 def build_parser() -> Parser:

@@ -2,7 +2,8 @@
 
     eim users list [--json]
     eim users add NAME --role ROLE [--group G]… [--full-name TEXT] [--email ADDR]
-    eim users set NAME [--role ROLE] [--add-group G]… [--remove-group G]…
+    eim users set NAME [--role ROLE] [--add-group G]… [--remove-group G]… [--notify URL]…
+    eim users show NAME [--json]        (channel URLs masked)
     eim users whoami [--json]
 """
 
@@ -18,7 +19,7 @@ ROLES = ", ".join(r.value for r in Role)
 
 def add_parsers(sub, common, db_only) -> None:
     users = sub.add_parser("users", parents=[common], help="manage users, their roles and groups")
-    verbs = users.add_subparsers(dest="users_command", metavar="list|add|set|whoami", required=True,
+    verbs = users.add_subparsers(dest="users_command", metavar="list|add|set|show|whoami", required=True,
                                  parser_class=Parser)
     lst = verbs.add_parser("list", parents=[common], help="every user with role and groups")
     lst.add_argument("--json", action="store_true")
@@ -33,6 +34,11 @@ def add_parsers(sub, common, db_only) -> None:
     change.add_argument("--role", default=None, help=ROLES)
     change.add_argument("--add-group", action="append", default=[], metavar="G")
     change.add_argument("--remove-group", action="append", default=[], metavar="G")
+    change.add_argument("--notify", action="append", default=None, metavar="URL",
+                        help="where eim service reaches them: an apprise URL (repeatable; replaces the list; '' clears)")
+    show = verbs.add_parser("show", parents=[common], help="one user: role, groups, channels (secrets masked)")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
     who = verbs.add_parser("whoami", parents=[common], help="who eim thinks you are, and your role")
     who.add_argument("--json", action="store_true")
 
@@ -62,8 +68,28 @@ def cmd_users(args, svc) -> int:
         print(f"added {_line(user)}")
         return 0
     if verb == "set":
-        user = access.set_user(args.user, args.name, args.role, args.add_group, args.remove_group)
-        print(f"changed {_line(user)}")
+        from eim_tui.cli.groups import checked_urls
+
+        urls = checked_urls(args.notify) if args.notify is not None else None  # bad URLs: nothing written
+        if args.role is not None or args.add_group or args.remove_group or urls is None:
+            user = access.set_user(args.user, args.name, args.role, args.add_group, args.remove_group)
+            print(f"changed {_line(user)}")
+        if urls is not None:
+            _print_channels(args.name, _notifications(svc).set_channels(args.user, "user", args.name, urls))
+        return 0
+    if verb == "show":
+        from eim_tui.cli.errors import UsageError
+        from eim_tui.notify.channels import mask
+
+        user = access.get_user(args.name)
+        if user is None:
+            raise UsageError(f"no user {args.name!r}; see `eim users list`")
+        urls = [mask(u) for u in _notifications(svc).channels("user", args.name)]
+        if args.json:
+            emit_json({**user_dict(user), "notify": urls})
+        else:
+            print(_line(user))
+            _print_channels(args.name, urls, masked=True)
         return 0
     stored = access.get_user(args.user)
     context = access.context(args.user)
@@ -74,3 +100,16 @@ def cmd_users(args, svc) -> int:
         suffix = "" if stored else " (not in the store: the default role)"
         print(f"{_line(user)}{suffix}")
     return 0
+
+
+def _notifications(svc):
+    from eim_tui.services.notifications import NotificationCases
+
+    return NotificationCases(svc)
+
+
+def _print_channels(name: str, urls: list[str], masked: bool = False) -> None:
+    from eim_tui.notify.channels import mask
+
+    shown = urls if masked else [mask(u) for u in urls]
+    print(f"{name} notify: " + (", ".join(shown) if shown else "none (eim service uses the [notify] defaults)"))

@@ -307,3 +307,72 @@ class WatchRow(Base):
     user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
 
+
+# --- eim service: outbound channels, the outbox, and who is running (migration 0003) -------------
+
+
+class NotifyChannelRow(Base):
+    """Where a person or a group is reached: an apprise URL (it may hold a secret: never printed)."""
+
+    __tablename__ = "notify_channel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(10))  # user | group
+    owner_name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_notify_channel_owner", "owner_kind", "owner_name"),)
+
+
+class OutboxRow(Base):
+    """One message to deliver to one recipient on one channel: claimed, sent, then marked.
+
+    The unique key (event, recipient, channel) lets any number of services enqueue the same
+    event's deliveries and get each row once; a claim older than the lease is taken again."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(110))  # a user name, group:NAME, or default
+    channel_key: Mapped[str] = mapped_column(String(64))  # sha256 of the URL
+    channel_kind: Mapped[str] = mapped_column(String(40))  # the URL's scheme: mailto, json, slack…
+    url: Mapped[str] = mapped_column(Text)
+    severity: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("event_seq", "recipient", "channel_key", name="uq_outbox_delivery"),
+        Index("ix_outbox_status", "status", "not_before"),
+    )
+
+
+class NotifyCursorRow(Base):
+    """How far the services have turned timeline events into outbox rows (one row per stream)."""
+
+    __tablename__ = "notify_cursor"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+
+
+class ServiceHeartbeatRow(Base):
+    """A running `eim service`: refreshed every few seconds; a stale row is a service gone."""
+
+    __tablename__ = "service_heartbeat"
+
+    instance: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid:token
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

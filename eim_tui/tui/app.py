@@ -28,6 +28,7 @@ from eim_tui.reference.paths import STYLES_DIR
 from eim_tui.services.incidents import Services
 from eim_tui.config import Config
 from eim_tui.domain.access import UserContext
+from eim_tui.tui.widgets.service_status import ServiceStatus
 from eim_tui.tui.widgets.store_banner import StoreBanner, outage_text, read_only_text
 from eim_tui.tui.workers import (
     REPEATING,
@@ -189,6 +190,7 @@ class EimApp(App[None]):
             self.set_keymap(dict(self.config.keymap))
         self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
         self.screen_change_signal.subscribe(self, self._show_store_state)
+        self.screen_change_signal.subscribe(self, ServiceStatus.show_on)  # "service: running on …"
         self.push_screen(self.first_screen())
         # The scheduler records SLA events: a store that can only be read has no place for them.
         if self.run_sla_scheduler and not self.read_only:

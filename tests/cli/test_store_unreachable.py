@@ -54,6 +54,7 @@ CASES: dict[str, list[str] | None] = {
     "alerts": None,
     "service": ["service"],
     "groups": ["groups", "show", "network"],
+    "status": ["status"],
 }
 
 

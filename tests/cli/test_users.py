@@ -75,7 +75,7 @@ def test_an_unknown_verb_is_one_line_and_exit_2(eim) -> None:
     result = eim("users", "promote", "bob", ok=False)
     assert result.status == 2 and result.out == "" and len(result.err.splitlines()) == 1
     # argparse quotes the choices differently across Python versions; the gist is what matters.
-    assert result.err.startswith("eim: argument list|add|set|whoami: invalid choice: 'promote'")
+    assert result.err.startswith("eim: argument list|add|set|show|whoami: invalid choice: 'promote'")
 
 
 def test_a_bad_default_role_is_reported_in_one_line(eim) -> None:

@@ -7,6 +7,8 @@ imports happen inside each command, so `eim --help` and the TUI start fast.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 
 from eim_tui import __version__
@@ -142,7 +144,27 @@ def run_tui(args: argparse.Namespace) -> int:
         generate(svc, incidents=60, seed=7)
     from eim_tui.bootstrap import make_app
 
-    make_app(args.config, svc, args.user).run()
+    app = make_app(args.config, svc, args.user)
+    app.run()
+    return _leave(app)
+
+
+LEAVE_WAIT_S = 0.1  # how long a quit waits for an SLA batch in flight to end at its boundary
+
+
+def _leave(app) -> int:
+    """The TUI has closed: return, unless the SLA scheduler's start-up sweep is still mid-batch.
+
+    Python joins the scheduler's pool thread at exit, so a batch in flight would hold `q` for as
+    long as it takes (up to a second on a big store). Every batch is one transaction and every
+    record is once-keyed, so leaving without it is what kill -9 does, which loses nothing
+    (tests/e2e/test_kill9.py): the transaction rolls back and the next start records it once.
+    """
+    scheduler = getattr(app, "sla_scheduler", None)
+    if scheduler is not None and not scheduler.idle(LEAVE_WAIT_S):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

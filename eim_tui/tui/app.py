@@ -208,6 +208,14 @@ class EimApp(App[None]):
 
         sla_app.stop(self)
 
+    async def action_quit(self) -> None:
+        # Stop the SLA scheduler first: a start-up sweep then ends at its next batch instead of
+        # competing with the exit for the CPU (and the interpreter need not wait for it).
+        from eim_tui.tui import sla as sla_app
+
+        sla_app.stop(self)
+        await super().action_quit()
+
     def on_sla_alerts(self, message) -> None:
         """SLA warnings, breaches and escalations for this user, from the scheduler's thread."""
         if self.alert_center is not None:

@@ -56,6 +56,11 @@ class GroupLoad:
     group: str  # "" for incidents no group holds yet
     open: int
     breached: int
+    by_severity: tuple[int, ...] = (0,) * len(SEVERITIES)  # open ones per severity, Sev1 first
+    unassigned: int = 0  # open ones nobody in the group has taken
+
+    def open_at(self, level: int) -> int:
+        return self.by_severity[level - 1] if 0 < level <= len(self.by_severity) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,12 @@ class BoardSnapshot:
     sev1_open: frozenset[int]  # to notice a Sev1 that was not there before
     acknowledged: FlowSummary
     resolved: FlowSummary
+    # Every breached incident the counters count (the first `BoardLimits.breached` of them, most
+    # severe and longest overdue first): a breach stays listed for as long as it lasts.
+    breached: tuple[QueueRow, ...] = ()
+    # Running clocks in their warning stretch, closest to running out first, and how many there are.
+    warning: tuple[QueueRow, ...] = ()
+    warning_total: int = 0
 
     @property
     def total(self) -> SeverityLoad:
@@ -105,19 +116,27 @@ class BoardSnapshot:
         return next((s for s in self.severities if s.severity == level), SeverityLoad(level))
 
     def next_look_at(self) -> datetime:
-        """When time alone changes what the board should say: a clock running out, a fresh breach
-        going stale, or the longest the board may go without looking."""
+        """When time alone changes what the board should say: a clock turning to warning (it joins
+        the about-to-breach list), a clock running out, a fresh breach going stale, or the longest
+        the board may go without looking."""
         candidates = [self.taken_at + MAX_STALENESS]
-        for row in self.closest:
+        for row in (*self.closest, *self.warning):
             if row.due_at is None or row.paused_since is not None:
                 continue
             candidates.append(row.due_at if row.due_at > self.taken_at else row.due_at + FRESH)
+            if row.warn_at is not None and row.warn_at > self.taken_at:
+                candidates.append(row.warn_at)
         return min(candidates)
 
     def redacted(self, shown: Callable[[Iterable[QueueRow]], list[QueueRow]]) -> BoardSnapshot:
         """The same figures with every listed row passed through `shown` (confidential placeholders)."""
         return replace(
-            self, closest=tuple(shown(self.closest)), majors=tuple(shown(self.majors)), newest=tuple(shown(self.newest))
+            self,
+            closest=tuple(shown(self.closest)),
+            majors=tuple(shown(self.majors)),
+            newest=tuple(shown(self.newest)),
+            breached=tuple(shown(self.breached)),
+            warning=tuple(shown(self.warning)),
         )
 
 
@@ -155,6 +174,13 @@ def local_day_start(now: datetime) -> datetime:
     """
     local = now.astimezone()
     return datetime(local.year, local.month, local.day).astimezone().astimezone(now.tzinfo)
+
+
+def breach_order(row: QueueRow) -> tuple[int, datetime, int]:
+    """How the breached list reads: most severe first, then the longest overdue (a clock paused
+    after it ran out counts from its due instant too)."""
+    due = row.due_at or datetime.max.replace(tzinfo=row.reported_at.tzinfo)
+    return (row.priority, due, row.number)
 
 
 def is_fresh_breach(row: QueueRow, now: datetime) -> bool:

@@ -8,6 +8,7 @@ come from `ix_incident_queue`, per group from `ix_incident_open_group`, unacknow
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from eim_tui.domain.board import (
     BoardScope,
     BoardSnapshot,
     FlowSummary,
+    breach_order,
     GroupLoad,
     SeverityLoad,
     complete_severities,
@@ -27,6 +29,7 @@ from eim_tui.domain.board import (
 )
 from eim_tui.domain.sla import SlaPolicy
 from eim_tui.domain.filters import Filter
+from eim_tui.domain.priority import SEVERITIES
 from eim_tui.store.queries import chain_seq, filter_condition, placeholder_condition, queue_rows
 from eim_tui.store.tables import IncidentRow as Inc
 
@@ -36,6 +39,8 @@ class BoardLimits:
     """How many rows each list fetches: enough for the largest wall; the widgets show what fits."""
 
     closest: int = 60
+    breached: int = 80
+    warning: int = 60
     newest: int = 40
     majors: int = 12
     sev1: int = 2000  # open Sev1 numbers kept to spot a new one; more than this is not a shift
@@ -78,14 +83,15 @@ def load_board(
     # (counted from the index above), or a clock paused only after it had run out (few; counted apart).
     paused_late = and_(is_open, Inc.sla_due_at.is_(None), filter_condition(Filter(breached=True), now), where)
 
-    late = session.execute(
-        select(Inc.priority, Inc.assignment_group, func.count()).where(paused_late).group_by(Inc.priority, Inc.assignment_group)
-    ).all()
+    # One pass over the held-after-breach incidents gives both their counts and their place in the
+    # breached list (ordering them in SQL cost another walk over every held incident).
+    current_due = case((Inc.sla_clock == "response", Inc.response_due_at), else_=Inc.resolution_due_at)
+    held = session.execute(select(Inc.priority, Inc.assignment_group, current_due, Inc.id).where(paused_late)).all()
     late_by_level: dict[int, int] = {}
-    late_by_group: dict[str, int] = {}
-    for level, group, n in late:
-        late_by_level[level] = late_by_level.get(level, 0) + n
-        late_by_group[group] = late_by_group.get(group, 0) + n
+    late: dict[tuple[int, str], int] = {}
+    for level, group, _due, _number in held:
+        late_by_level[level] = late_by_level.get(level, 0) + 1
+        late[level, group] = late.get((level, group), 0) + 1
     counts = {
         r.priority: (r.open, int(r.breached or 0) + late_by_level.get(r.priority, 0))
         for r in session.execute(
@@ -103,19 +109,24 @@ def load_board(
         SeverityLoad(level, open_, unacked.get(level, 0), breached_) for level, (open_, breached_) in counts.items()
     )
 
-    groups = tuple(
-        sorted(
-            (
-                GroupLoad(r.assignment_group or "", r.open, int(r.breached or 0) + late_by_group.get(r.assignment_group, 0))
-                for r in session.execute(
-                    select(Inc.assignment_group, func.count().label("open"), breached.label("breached"))
-                    .where(is_open, where)
-                    .group_by(Inc.assignment_group)
-                )
-            ),
-            key=lambda g: (-g.open, -g.breached, g.group),
-        )
-    )
+    groups = _group_loads(session, where, is_open, breached, late)
+    breached_numbers = _breached_numbers(session, where, is_open, held, now, limits.breached)
+    # In the warning stretch: a running clock past its warning instant and not yet out. The due
+    # index gives them closest first; the warning instant is checked on those rows only.
+    warning_numbers = session.execute(
+        select(Inc.id)
+        .where(is_open, Inc.sla_due_at > now, Inc.sla_warn_at <= now, where)
+        .order_by(Inc.sla_due_at, Inc.id)
+        .limit(limits.warning)
+    ).scalars().all()
+    warning_total = len(warning_numbers)
+    if warning_total == limits.warning:
+        # Counted from `ix_incident_open_warn` alone: a running clock has both instants and warns
+        # before it is due, so those past their warning instant are the warning ones plus the
+        # running breached ones (already counted above, before the held ones were added).
+        warned = session.execute(select(func.count()).where(is_open, Inc.sla_warn_at <= now, where)).scalar_one()
+        running_breached = sum(late_total - late_by_level.get(level, 0) for level, (_open, late_total) in counts.items())
+        warning_total = warned - running_breached
 
     # Running clocks by due instant; a clock that ran out within FRESH stays at the top, flashing.
     closest_numbers = session.execute(
@@ -135,7 +146,8 @@ def load_board(
             select(Inc.id).where(is_open, Inc.priority == 1, where).order_by(Inc.id.desc()).limit(limits.sev1)
         ).scalars()
     )
-    rows = {r.number: r for r in queue_rows(session, {*closest_numbers, *major_numbers, *newest_numbers})}
+    listed = {*closest_numbers, *major_numbers, *newest_numbers, *breached_numbers, *warning_numbers}
+    rows = {r.number: r for r in queue_rows(session, listed)}
 
     return BoardSnapshot(
         taken_at=now,
@@ -148,7 +160,62 @@ def load_board(
         sev1_open=sev1,
         acknowledged=_acknowledged_today(session, where, day_start, now, policies),
         resolved=_resolved_today(session, where, day_start, now, policies),
+        breached=tuple(sorted((rows[n] for n in breached_numbers if n in rows), key=breach_order)),
+        warning=tuple(rows[n] for n in warning_numbers if n in rows),
+        warning_total=warning_total,
     )
+
+
+def _group_loads(session: Session, where, is_open, breached, late: Mapping[tuple[int, str], int]) -> tuple[GroupLoad, ...]:
+    """Open incidents per group and severity, breached and unassigned ones per group, most open
+    first. The per-severity counts walk `ix_incident_open_group` alone; the unassigned ones start
+    from `ix_incident_assignee` (only the open incidents nobody holds)."""
+    late_by_group: dict[str, int] = {}
+    for (_level, group), n in late.items():
+        late_by_group[group] = late_by_group.get(group, 0) + n
+    by_group: dict[str, list[int]] = {}  # group -> [open per severity…, breached]
+    for r in session.execute(
+        select(Inc.assignment_group, Inc.priority, func.count().label("open"), breached.label("breached"))
+        .where(is_open, where)
+        .group_by(Inc.assignment_group, Inc.priority)
+    ):
+        figures = by_group.setdefault(r.assignment_group, [0] * (len(SEVERITIES) + 1))
+        if 1 <= r.priority <= len(SEVERITIES):
+            figures[r.priority - 1] += r.open
+        figures[-1] += int(r.breached or 0)
+    # Counted here, not by GROUP BY: grouping makes SQLite walk the group index over every open
+    # incident (100 ms at 100,000) instead of taking the few unassigned from `ix_incident_assignee`.
+    unassigned = Counter(
+        session.execute(select(Inc.assignment_group).where(Inc.assignee == "", is_open, where)).scalars()
+    )
+    loads = (
+        GroupLoad(
+            group or "",
+            sum(figures[:-1]),
+            figures[-1] + late_by_group.get(group, 0),
+            tuple(figures[:-1]),
+            unassigned.get(group, 0),
+        )
+        for group, figures in by_group.items()
+    )
+    return tuple(sorted(loads, key=lambda g: (-g.open, -g.breached, g.group)))
+
+
+def _breached_numbers(session: Session, where, is_open, held, now: datetime, limit: int) -> list[int]:
+    """The first `limit` breached incidents in `breach_order`: running clocks past their due instant
+    (the queue index, by severity and due instant) merged with the clocks held after running out."""
+    running = session.execute(
+        select(Inc.priority, Inc.sla_due_at, Inc.id)
+        .where(is_open, Inc.sla_due_at <= now, where)
+        .order_by(Inc.priority, Inc.sla_due_at, Inc.id)
+        .limit(limit)
+    ).all()
+    merged = sorted(
+        [(level, due, number) for level, due, number in running]
+        + [(level, due, number) for level, _group, due, number in held],
+        key=lambda r: (r[0], r[1], r[2]),
+    )
+    return [number for _level, _due, number in merged[:limit]]
 
 
 def _seconds_between(session: Session, later, earlier):

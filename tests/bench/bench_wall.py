@@ -5,7 +5,11 @@ Prints one JSON line per figure ({"metric", "value", "unit"}):
   of 10, whole store in scope, as a viewer outside the security group (placeholders applied);
 - wall_refresh_cpu_ms: the CPU time of the same read;
 - wall_refresh_group_ms / wall_refresh_major_ms / wall_refresh_filter_ms: scoped boards;
-- wall_poll_ms: the once-a-second look at the change marker when nothing changed.
+- wall_poll_ms: the once-a-second look at the change marker when nothing changed;
+- wall_refresh_floor_ms: the floor, one read session counting the open incidents per severity
+  from the queue index (the cheapest of the board's aggregates), measured in the same run;
+- wall_breached_listed / wall_breached_counted: rows the breached list got and the count the
+  counters show (the list holds the first BoardLimits.breached of them; "+N more" says the rest).
 
 Run as `python -m tests.bench.bench_wall [--incidents N] [--db URL]`. Without --db it fills a
 temporary SQLite store with `eim demo` first (about a minute for 100,000); with --db it reads the
@@ -38,6 +42,18 @@ def measure(action: Callable[[], object], repeat: int = 10) -> tuple[float, floa
         walls.append((time.perf_counter() - wall) * 1000)
         cpus.append((time.process_time() - cpu) * 1000)
     return statistics.median(walls), statistics.median(cpus)
+
+
+def open_per_severity(svc) -> list:
+    """The floor: one read session and one index-only aggregate, what any board read costs at least."""
+    from sqlalchemy import func, select, true
+
+    from eim_tui.store.tables import IncidentRow
+
+    with svc.db.read() as session:
+        return session.execute(
+            select(IncidentRow.priority, func.count()).where(IncidentRow.is_open == true()).group_by(IncidentRow.priority)
+        ).all()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         ):
             emit(f"wall_refresh_{name}_ms", measure(lambda s=scope: svc.board(s, viewer="alice"))[0], "ms")
         emit("wall_poll_ms", measure(svc.change_marker, repeat=50)[0], "ms")
+        emit("wall_refresh_floor_ms", measure(lambda: open_per_severity(svc))[0], "ms")
+        emit("wall_breached_listed", len(board.breached), "incidents")
+        emit("wall_breached_counted", board.total.breached, "incidents")
         svc.db.dispose()
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,9 @@ from eim_tui.domain.board import (
     BoardScope,
     BoardSnapshot,
     FlowSummary,
+    GroupLoad,
     SeverityLoad,
+    breach_order,
     complete_severities,
     is_fresh_breach,
     local_day_start,
@@ -94,6 +97,32 @@ def test_next_look_is_the_next_clock_to_run_out_or_a_fresh_breach_going_stale() 
     assert snapshot((row(1, 20), row(2, 40))).next_look_at() == NOW + timedelta(seconds=20)
     assert snapshot((row(1, -10), row(2, 40))).next_look_at() == NOW + timedelta(seconds=20)  # -10 s + 30 s
     assert snapshot((row(1, 5, paused=True),)).next_look_at() == NOW + MAX_STALENESS
+
+
+def test_next_look_includes_a_clock_turning_to_warning() -> None:
+    """An OK clock must join the about-to-breach list when its warning instant passes."""
+    turning = replace(row(1, 3600), warn_at=NOW + timedelta(seconds=12))
+    assert snapshot((turning,)).next_look_at() == NOW + timedelta(seconds=12)
+    already = replace(row(1, 3600), warn_at=NOW - timedelta(seconds=1))
+    assert snapshot((already,)).next_look_at() == NOW + MAX_STALENESS
+
+
+def test_breach_order_is_severity_then_longest_overdue() -> None:
+    rows = [replace(row(1, -60), priority=2), replace(row(2, -600), priority=2), replace(row(3, -5), priority=1),
+            replace(row(4, -600, paused=True), priority=1)]
+    assert [r.number for r in sorted(rows, key=breach_order)] == [4, 3, 2, 1]
+
+
+def test_redacted_covers_the_breached_and_warning_lists() -> None:
+    board = replace(snapshot((row(1, 10),)), breached=(row(2, -10),), warning=(row(3, 10),))
+    hidden = board.redacted(lambda rows: [replace(r, title="confidential") for r in rows])
+    assert {r.title for r in hidden.closest + hidden.breached + hidden.warning} == {"confidential"}
+
+
+def test_group_load_per_severity() -> None:
+    load = GroupLoad("dba", 3, 1, (1, 0, 2, 0, 0), unassigned=1)
+    assert [load.open_at(level) for level in range(0, 7)] == [0, 1, 0, 2, 0, 0, 0]
+    assert GroupLoad("x", 0, 0).by_severity == (0, 0, 0, 0, 0)
 
 
 def test_totals_and_missing_severities() -> None:

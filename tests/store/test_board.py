@@ -13,7 +13,8 @@ from eim_tui.services.demo import generate
 from eim_tui.domain import sla
 from eim_tui.domain.board import FRESH, BoardScope, local_day_start, summarize_flow
 from eim_tui.domain.filters import parse
-from eim_tui.domain.model import Incident
+from eim_tui.domain.model import Incident, SlaState
+from eim_tui.store.board import BoardLimits, load_board
 from eim_tui.store.tables import IncidentRow
 
 from .conftest import report
@@ -90,6 +91,53 @@ def test_lists_closest_to_breach_majors_and_newest(busy, clock) -> None:
     assert board.sev1_open == {i.number for i in incidents if i.is_open and i.priority == 1}
 
 
+def test_the_breached_list_holds_every_breached_incident_the_counters_count(busy, clock) -> None:
+    """Running clocks past due and clocks paused after running out, most severe and longest overdue
+    first; a breach long past FRESH stays listed (it used to drop off the board after 30 s)."""
+    now = clock.now()
+    board = busy.board(BoardScope())
+    late = [i for i in every_incident(busy) if i.is_open and breached(busy, i, now)]
+    assert len(late) == board.total.breached <= BoardLimits().breached  # the list can hold them all here
+    expected = sorted(late, key=lambda i: (i.priority, sla.current_clock(i, busy.ref.policy(i.priority), now).due_at, i.number))
+    assert [r.number for r in board.breached] == [i.number for i in expected]
+    assert any(i.paused_since is not None for i in late)  # "Late then held" is in it
+    assert any(now - r.due_at > FRESH * 10 for r in board.breached if r.paused_since is None)
+    # Past the limit, the list holds the first ones in the same order; the counter still counts all.
+    few = load(busy, BoardLimits(breached=3))
+    assert [r.number for r in few.breached] == [i.number for i in expected][:3]
+    assert few.total.breached == len(late)
+
+
+def test_the_warning_list_holds_the_clocks_about_to_run_out_closest_first(busy, clock) -> None:
+    now = clock.now()
+    board = busy.board(BoardScope())
+    warned = [i for i in every_incident(busy) if i.is_open and i.paused_since is None
+              and sla.current_clock(i, busy.ref.policy(i.priority), now).state is SlaState.WARNING]
+    assert warned and board.warning_total == len(warned)
+    expected = sorted(warned, key=lambda i: (sla.sort_due(i), i.number))
+    assert [r.number for r in board.warning] == [i.number for i in expected]
+    assert all(r.sla_state(now) is SlaState.WARNING for r in board.warning)
+    few = load(busy, BoardLimits(warning=2))
+    assert [r.number for r in few.warning] == [i.number for i in expected][:2] and few.warning_total == len(warned)
+
+
+def test_group_load_per_severity_and_unassigned(busy, clock) -> None:
+    board = busy.board(BoardScope())
+    incidents = [i for i in every_incident(busy) if i.is_open]
+    for g in board.groups:
+        mine = [i for i in incidents if i.assignment_group == g.group]
+        assert g.by_severity == tuple(sum(1 for i in mine if i.priority == level) for level in range(1, 6)), g.group
+        assert g.unassigned == sum(1 for i in mine if not i.assignee), g.group
+        assert sum(g.by_severity) == g.open
+    assert sum(g.unassigned for g in board.groups) > 0
+
+
+def load(svc, limits: BoardLimits):
+    now = svc.clock.now()
+    with svc.db.read() as session:
+        return load_board(session, BoardScope(), now, local_day_start(now), svc.ref.policies, limits)
+
+
 def test_today_figures_match_the_domain(busy, clock) -> None:
     now = clock.now()
     start = local_day_start(now)
@@ -116,7 +164,8 @@ def test_scopes(busy, clock) -> None:
     dba = busy.board(BoardScope(group="dba"))
     assert dba.total.open == sum(1 for i in incidents if i.assignment_group == "dba") > 0
     assert {g.group for g in dba.groups} == {"dba"}
-    assert all(r.assignment_group == "dba" for r in dba.closest + dba.newest)
+    assert all(r.assignment_group == "dba" for r in dba.closest + dba.newest + dba.breached + dba.warning)
+    assert len(dba.breached) == dba.total.breached
     major = busy.board(BoardScope(major_only=True))
     assert major.total.open == sum(1 for i in incidents if i.major) > 0
     assert all(r.major for r in major.closest + major.newest + major.majors)
@@ -135,7 +184,8 @@ def test_confidential_incidents_are_placeholders_and_filters_cannot_find_them(sv
     outsider = svc.board(BoardScope(), viewer="alice")
     row = next(r for r in outsider.newest if r.number == secret.number)
     assert (row.title, row.assignment_group, row.assignee, row.priority) == ("confidential", "", "", 1)
-    assert "Ransomware" not in repr(outsider.closest + outsider.newest + outsider.majors)
+    listed = outsider.closest + outsider.newest + outsider.majors + outsider.breached + outsider.warning
+    assert "Ransomware" not in repr(listed)
     assert outsider.severity(1).open == 1  # counted, as a placeholder
     assert svc.board(BoardScope(filter=parse("ransomware")), viewer="alice").total.open == 0
     member = svc.board(BoardScope(filter=parse("ransomware")), viewer="quentin")

@@ -22,7 +22,7 @@ from eim_tui.services.demo import generate
 from eim_tui.tui.screens.wall import WallScreen
 from eim_tui.tui.widgets.wall_banners import AlertBanner, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel
-from eim_tui.tui.widgets.wall_lists import BreachList, GroupLoadPanel, NewestList
+from eim_tui.tui.widgets.wall_lists import BreachedList, GroupLoadPanel, NewestList, WarningList
 
 
 @pytest.fixture
@@ -147,20 +147,30 @@ async def test_an_unchanged_store_is_not_read_again(demo, monkeypatch, wall) -> 
         assert calls == []
 
 
-async def test_countdowns_tick_with_the_clock(store, clock, wall) -> None:
-    incident = log(store, "Payments API returns 502", 2, 2)  # Sev3: response due in 4 h
+async def test_a_clock_moves_from_about_to_breach_to_breached_and_stays_listed(store, clock, wall) -> None:
+    incident = log(store, "Payments API returns 502", 2, 2)  # Sev3: response due in 4 h, warning after 3 h
     app = wall(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        breach = app.screen.query_one(BreachList)
-        assert incident.key in text_of(breach) and "4:00:00" in text_of(breach)
+        warning, breached = app.screen.query_one(WarningList), app.screen.query_one(BreachedList)
+        assert incident.key not in text_of(warning) + text_of(breached)
+        clock.advance(timedelta(hours=3))
+        await poll(pilot)  # its warning instant makes the board read again
+        assert incident.key in text_of(warning) and "1:00:00" in text_of(warning)
         clock.advance(1)
         await tick(pilot)
-        assert "3:59:59" in text_of(breach)
+        assert "59:59" in text_of(warning)
+        assert clock.now().strftime("%H:%M:%S") in str(app.screen.query_one("#wall-clock").render())
         clock.advance(timedelta(minutes=59, seconds=59))
         await tick(pilot)
-        assert "3:00:00" in text_of(breach)
-        assert clock.now().strftime("%H:%M:%S") in str(app.screen.query_one("#wall-clock").render())
+        await poll(pilot)
+        assert incident.key in text_of(breached) and incident.key not in text_of(warning)
+        # Long after the fresh-breach highlight, it is still listed (it used to drop off after 30 s).
+        clock.advance(timedelta(minutes=10))
+        await tick(pilot)
+        await poll(pilot)
+        assert incident.key in text_of(breached) and "10:00" in text_of(breached)
+        assert breached.border_title == "Breached · 1"
 
 
 async def test_a_fresh_breach_flashes_rings_and_moves_the_counters(store, clock, wall) -> None:
@@ -174,9 +184,11 @@ async def test_a_fresh_breach_flashes_rings_and_moves_the_counters(store, clock,
         alert = app.screen.query_one(AlertBanner)
         assert "BREACHED" in text_of(alert) and incident.key in text_of(alert)
         assert app.bells == 1
-        assert "-0:01" in text_of(app.screen.query_one(BreachList))
-        await poll(pilot)  # the breach makes the board read its counters again
+        await poll(pilot)  # the breach makes the board read its counters and lists again
         assert app.screen.snapshot.severity(1).breached == 1
+        breached = app.screen.query_one(BreachedList)
+        assert incident.key in text_of(breached) and "0:01" in text_of(breached)
+        assert breached.highlighted(breached.rows[0])  # fresh: flashing
         assert app.screen.query_one("#wall-sev1").has_class("-breached")
         clock.advance(1)
         await tick(pilot)
@@ -215,17 +227,19 @@ async def test_scopes(demo, scope, check, wall) -> None:
         assert scope.label in str(app.screen.query_one("#wall-title").render())
 
 
-async def test_confidential_incidents_show_as_placeholders(store, wall) -> None:
+async def test_confidential_incidents_show_as_placeholders(store, clock, wall) -> None:
     secret = log(store, "Ransomware note on fs-02", 1, 1, category="security", subcategory="malware",
                  assignment_group="security-ops")
+    clock.advance(timedelta(minutes=20))  # its 15-minute response target ran out: on the breached list
     for user, shown in (("alice", "confidential"), ("quentin", "Ransomware note")):
         app = wall(store, user=user)
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
-            for widget in (app.screen.query_one(BreachList), app.screen.query_one(NewestList)):
+            for widget in (app.screen.query_one(BreachedList), app.screen.query_one(NewestList)):
                 assert secret.key in text_of(widget) and shown in text_of(widget)
             if user == "alice":
-                assert "Ransomware" not in text_of(app.screen.query_one(NewestList))
+                for widget in (app.screen.query_one(BreachedList), app.screen.query_one(NewestList)):
+                    assert "Ransomware" not in text_of(widget) and "security-ops" not in text_of(widget)
 
 
 async def test_a_store_failure_is_shown_and_the_board_keeps_its_figures(demo, monkeypatch, wall) -> None:
@@ -258,14 +272,18 @@ async def test_every_section_fits_at_every_size(demo, size, wall) -> None:
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         shown = app.screen.shown_sections()
-        for section in ("wall-majors", "wall-today", "wall-breach", "wall-groups", "wall-newest"):
+        sections = ["wall-majors", "wall-today", "wall-breached", "wall-warning", "wall-groups", "wall-newest"]
+        if app.screen.has_class("-narrow", "-short"):
+            sections.remove("wall-newest")  # 80x24: the lists that need a person first
+        for section in sections:
             assert section in shown, (size, section)
         assert ("wall-counters" in shown) != ("wall-counters-compact" in shown)
         width, height = size
         for section in shown:
             region = app.screen.query_one(f"#{section}").region
             assert region.right <= width and region.bottom <= height, (size, section, region)
-        assert len(app.screen.query_one(BreachList).render().plain.splitlines()) >= 3
+        for widget in (app.screen.query_one(BreachedList), app.screen.query_one(WarningList)):
+            assert len(widget.render().plain.splitlines()) >= 3, (size, widget.id)
 
 
 async def test_80x24_is_compact_counters_over_one_column(demo, wall) -> None:
@@ -275,8 +293,9 @@ async def test_80x24_is_compact_counters_over_one_column(demo, wall) -> None:
         shown = app.screen.shown_sections()
         assert "wall-counters-compact" in shown and "wall-counters" not in shown
         assert app.screen.has_class("-narrow", "-short")
-        assert top(app, "#wall-breach") < top(app, "#wall-groups") < top(app, "#wall-newest")
-        assert left(app, "#wall-breach") == left(app, "#wall-groups")
+        assert top(app, "#wall-breached") < top(app, "#wall-warning") < top(app, "#wall-groups")
+        assert left(app, "#wall-breached") == left(app, "#wall-warning") == left(app, "#wall-groups")
+        assert "wall-newest" not in shown
         compact = text_of(app.screen.query_one(CompactCounters))
         assert "Sev1" in compact and "breached" in compact
 
@@ -289,8 +308,9 @@ async def test_120x40_is_big_digits_and_lists_side_by_side(demo, wall) -> None:
         assert "wall-counters" in shown and "wall-counters-compact" not in shown
         assert app.screen.query_one(".wall-figure.-open").display
         assert not app.screen.query_one(".wall-figure.-breached").display  # breached as text below
-        assert left(app, "#wall-groups") > left(app, "#wall-breach")
-        assert top(app, "#wall-groups") < top(app, "#wall-newest")  # stacked beside the breach list
+        assert left(app, "#wall-groups") > left(app, "#wall-breached") == left(app, "#wall-warning")
+        assert top(app, "#wall-breached") < top(app, "#wall-warning")  # the clock lists stacked
+        assert top(app, "#wall-groups") < top(app, "#wall-newest")  # beside them, groups over newest
 
 
 async def test_250x70_shows_every_figure_in_digits_and_three_columns(demo, wall) -> None:
@@ -299,8 +319,11 @@ async def test_250x70_shows_every_figure_in_digits_and_three_columns(demo, wall)
         await settle(pilot)
         assert app.screen.has_class("-huge", "-very-tall")
         assert app.screen.query_one(".wall-figure.-breached").display
-        assert left(app, "#wall-breach") < left(app, "#wall-groups") < left(app, "#wall-newest")
-        assert top(app, "#wall-groups") == top(app, "#wall-newest")
+        assert left(app, "#wall-breached") < left(app, "#wall-warning") < left(app, "#wall-groups")
+        assert top(app, "#wall-breached") == top(app, "#wall-warning") == top(app, "#wall-groups")
+        assert left(app, "#wall-groups") == left(app, "#wall-newest") and top(app, "#wall-groups") < top(app, "#wall-newest")
+        groups = text_of(app.screen.query_one(GroupLoadPanel))
+        assert all(label in groups for label in ("Open", "Breached", "Unassigned", "S1", "S5"))
         today = app.screen.query_one("#wall-today")
         assert today.region.height == 7 and "median" in str(today.render().columns[2].header)
 

@@ -7,7 +7,9 @@ countdowns and the flashing. No key is needed; `q` quits and `?` lists the keys.
 
 The layout follows the terminal's size through breakpoint classes on the screen (`-narrow`,
 `-wide`, `-huge` by width; `-short`, `-tall`, `-very-tall` by height): `styles/wall.tcss` turns
-them into big digits or a compact table, lists side by side or stacked.
+them into big digits or a compact table, lists side by side or stacked. The lists are the ones a
+shift lead acts on: every breached incident the counters count (for as long as it stays breached),
+the clocks about to run out, and the load per group.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from eim_tui.domain.model import QueueRow
 from eim_tui.domain.priority import SEVERITIES
 from eim_tui.tui.widgets.wall_banners import AlertBanner, BoardAlert, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel, TodayPanel
-from eim_tui.tui.widgets.wall_lists import BreachList, GroupLoadPanel, NewestList
+from eim_tui.tui.widgets.wall_lists import BreachedList, GroupLoadPanel, NewestList, WarningList
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 
@@ -78,7 +80,9 @@ class WallScreen(ReportsWorkers, Screen[None]):
         yield CompactCounters(id="wall-counters-compact")
         yield TodayPanel(id="wall-today")
         with Container(id="wall-main"):
-            yield BreachList("Closest to breach", id="wall-breach")
+            with Container(id="wall-lists"):
+                yield BreachedList("Breached", id="wall-breached")
+                yield WarningList("About to breach", id="wall-warning")
             with Container(id="wall-side"):
                 yield GroupLoadPanel(id="wall-groups")
                 yield NewestList("Newest", id="wall-newest")
@@ -144,7 +148,8 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self.query_one(CompactCounters).show(snapshot, now)
         self.query_one(TodayPanel).show(snapshot, now)
         self.query_one(MajorBanner).show(snapshot.majors, now)
-        self.query_one(BreachList).show(snapshot.closest, now, flashing)
+        self.query_one(BreachedList).show(snapshot.breached, now, flashing, total=snapshot.total.breached)
+        self.query_one(WarningList).show(snapshot.warning, now, flashing, total=snapshot.warning_total)
         self.query_one(NewestList).show(snapshot.newest, now, flashing)
         self.query_one(GroupLoadPanel).show(snapshot.groups, now)
         self._show_header()
@@ -160,7 +165,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self._announced = {(n, due) for n, due in self._announced if due + FRESH > now}
         self.query_one(AlertBanner).tick(now)
         flashing = self._flashing()
-        for rows in (self.query_one(BreachList), self.query_one(NewestList)):
+        for rows in (self.query_one(BreachedList), self.query_one(WarningList), self.query_one(NewestList)):
             rows.flashing = flashing
             rows.tick(now)
         self.query_one(MajorBanner).tick(now)
@@ -210,7 +215,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
 
     def shown_sections(self) -> Sequence[str]:
         """The ids of the board's sections on screen now (what tests and the help text rely on)."""
-        ids = ("wall-alert", "wall-majors", "wall-counters", "wall-counters-compact", "wall-today", "wall-breach",
-               "wall-groups", "wall-newest")
+        ids = ("wall-alert", "wall-majors", "wall-counters", "wall-counters-compact", "wall-today", "wall-breached",
+               "wall-warning", "wall-groups", "wall-newest")
         return [i for i in ids if self.query_one(f"#{i}").display and self.query_one(f"#{i}").size.height > 0]
 

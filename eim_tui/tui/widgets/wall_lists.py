@@ -1,8 +1,11 @@
-"""The wall board's lists: closest to breach, newest, and the load per assignment group.
+"""The wall board's lists: breached, about to breach, newest, and the load per assignment group.
 
 Each widget is handed rows (already redacted for the viewer) and the instant to draw them at, and
 picks its form from the room it has: a table with a heading line when there is height, a compact
-summary or a ticker when there is not. Countdowns are computed when drawn, so a tick only repaints.
+summary or a ticker when there is not. A list with more incidents than lines ends in "+N more", N
+counted from the list's total (the store's count, not only the rows fetched), so what the board
+lists always adds up to what its counters say. Countdowns are computed when drawn, so a tick only
+repaints.
 Text is assembled as rich `Text` from plain strings — never markup (titles may hold `[`).
 """
 
@@ -18,6 +21,7 @@ from textual.widget import Widget
 
 from eim_tui.domain.board import GroupLoad, is_fresh_breach, wall_countdown
 from eim_tui.domain.model import QueueRow, SlaState
+from eim_tui.domain.priority import SEVERITIES
 from eim_tui.tui.render.queue_columns import UNASSIGNED, age_text, fit, owner_text, state_text
 
 # Style names every wall widget may use; `styles/wall.tcss` gives them colours from the theme.
@@ -83,14 +87,33 @@ class RowList(WallWidget):
 
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self.title = title
         self.border_title = title
         self.rows: tuple[QueueRow, ...] = ()
+        self.total = 0
         self.flashing: Collection[int] = ()
 
-    def show(self, rows: Sequence[QueueRow], now: datetime, flashing: Collection[int] = ()) -> None:
+    def show(
+        self, rows: Sequence[QueueRow], now: datetime, flashing: Collection[int] = (), total: int | None = None
+    ) -> None:
+        """`total`: how many the list holds in the store, when more than the rows handed over."""
         self.rows = tuple(rows)
+        self.total = max(len(self.rows), total if total is not None else 0)
         self.flashing = flashing
+        self.border_title = self.heading()
         self.tick(now)
+
+    def heading(self) -> str:
+        return self.title
+
+    def shown_rows(self, height: int) -> tuple[tuple[QueueRow, ...], int]:
+        """The rows that fit `height` lines (a heading line included when there is room), and how
+        many of the list's total are left out — said on the last line as "+N more"."""
+        room = max(0, height - (1 if height >= 4 else 0))
+        if self.total <= room:
+            return self.rows[:room], self.total - min(room, len(self.rows))
+        shown = self.rows[: max(0, room - 1)]
+        return shown, self.total - len(shown)
 
     def render(self) -> Text:
         width, height = self.content_size
@@ -106,8 +129,11 @@ class RowList(WallWidget):
             for c in columns:
                 header.append(fit(self.LABELS.get(c.name, ""), c.width, right=c.right) + " ")
             lines.append(header)
-        for row in self.rows[: max(0, height - len(lines))]:
+        shown, more = self.shown_rows(height)
+        for row in shown:
             lines.append(self._line(row, columns))
+        if more > 0 and height > len(lines):
+            lines.append(Text(fit(f"+{more:,} more", width), style=self.style_of("heading"), no_wrap=True))
         return Text("\n", no_wrap=True).join(lines)
 
     def _line(self, row: QueueRow, columns: list[Col]) -> Text:
@@ -147,8 +173,47 @@ def countdown(row: QueueRow, now: datetime) -> tuple[str, str]:
     return wall_countdown(left), "warning" if state is SlaState.WARNING else "ok"
 
 
-class BreachList(RowList):
-    """The running clocks closest to running out; one that just ran out flashes at the top."""
+class BreachedList(RowList):
+    """Every breached incident, most severe and longest overdue first, for as long as it stays
+    breached; one that just ran out flashes."""
+
+    COLUMNS = (
+        Col("key", 10, keep=99),
+        Col("sev", 5, keep=99),
+        Col("over", 9, right=True, keep=99),
+        Col("clock", 4, keep=2),
+        Col("title", 0),
+        Col("owner", 18, keep=3),
+        Col("state", 8, keep=1),
+    )
+    LABELS = {"key": "Key", "sev": "Sev", "over": "Over by", "clock": "For", "title": "Title",
+              "owner": "Group/assignee", "state": "State"}
+    EMPTY = "nothing is breached"
+
+    def heading(self) -> str:
+        return f"{self.title} · {self.total:,}"
+
+    def highlighted(self, row: QueueRow) -> bool:
+        return row.number in self.flashing or (self.now is not None and is_fresh_breach(row, self.now))
+
+    def cells(self, row: QueueRow, now: datetime) -> dict[str, tuple[str, str | None]]:
+        left = row.seconds_left(now)
+        over = (wall_countdown(-left), "breached") if left is not None else ("—", "muted")
+        if row.paused_since is not None:
+            over = (f"{over[0]} ⏸", "breached")  # ran out, then put on hold: stays breached
+        return {
+            "key": (row.key, "major" if row.major else None),
+            "sev": _sev(row),
+            "over": over,
+            "clock": ("ack" if row.clock == "response" else "fix", "muted"),
+            "title": (row.title, None),
+            "owner": (owner_text(row), None),
+            "state": (state_text(row), None),
+        }
+
+
+class WarningList(RowList):
+    """Running clocks in their warning stretch, the closest to running out first."""
 
     COLUMNS = (
         Col("key", 10, keep=99),
@@ -161,10 +226,10 @@ class BreachList(RowList):
     )
     LABELS = {"key": "Key", "sev": "Sev", "due": "Left", "clock": "For", "title": "Title", "owner": "Group/assignee",
               "state": "State"}
-    EMPTY = "no clock is running"
+    EMPTY = "no clock is close to running out"
 
-    def highlighted(self, row: QueueRow) -> bool:
-        return row.number in self.flashing or (self.now is not None and is_fresh_breach(row, self.now))
+    def heading(self) -> str:
+        return f"{self.title} · {self.total:,}"
 
     def cells(self, row: QueueRow, now: datetime) -> dict[str, tuple[str, str | None]]:
         return {
@@ -192,6 +257,10 @@ class NewestList(RowList):
     LABELS = {"key": "Key", "sev": "Sev", "age": "Age", "state": "State", "title": "Title", "owner": "Group/assignee"}
     EMPTY = "no incidents"
 
+    def shown_rows(self, height: int) -> tuple[tuple[QueueRow, ...], int]:
+        """A ticker of the latest: what fits, with no count of the older ones it leaves out."""
+        return self.rows[: max(0, height - (1 if height >= 4 else 0))], 0
+
     def cells(self, row: QueueRow, now: datetime) -> dict[str, tuple[str, str | None]]:
         return {
             "key": (row.key, "major" if row.major else None),
@@ -204,7 +273,8 @@ class NewestList(RowList):
 
 
 class GroupLoadPanel(WallWidget):
-    """Open and breached incidents per assignment group: a table with bars, or a wrapped summary."""
+    """Per assignment group: open incidents by severity, breached and unassigned ones — a table
+    (with bars when wide), or a wrapped summary when short."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -228,17 +298,38 @@ class GroupLoadPanel(WallWidget):
             return self._summary(width, height)
         return self._table(width, height)
 
+    def _columns(self, width: int) -> tuple[int, list[tuple[str, int]]]:
+        """The name's width and the figure columns that fit: open, breached and unassigned always,
+        then one per severity, most severe first."""
+        name_width = min(20, max(8, max(len(g.group or UNASSIGNED) for g in self.groups)))
+        columns = [("Open", 5), ("Breached", 8), ("Unassigned", 10)]
+        if name_width + 26 + 5 * len(SEVERITIES) > width:  # short labels leave room for the severities
+            columns = [("Open", 5), ("Late", 5), ("Unas", 5)]
+        used = name_width + sum(w + 1 for _, w in columns)
+        for level in SEVERITIES:
+            if used + 5 > width:
+                break
+            columns.append((f"S{level}", 4))
+            used += 5
+        return name_width, columns
+
     def _table(self, width: int, height: int) -> Text:
-        name_width = min(24, max(8, max(len(g.group or UNASSIGNED) for g in self.groups)))
-        bar_room = width - name_width - 7 - 9 - 3
+        name_width, columns = self._columns(width)
         lines = [Text(no_wrap=True, style=self.style_of("heading"))]
-        lines[0].append(fit("Group", name_width) + " " + fit("Open", 7, right=True) + " " + fit("Breached", 9, right=True))
+        lines[0].append(fit("Group", name_width))
+        for label, w in columns:
+            lines[0].append(" " + fit(label, w, right=True))
+        bar_room = width - name_width - sum(w + 1 for _, w in columns) - 1
         most = max(g.open for g in self.groups) or 1
-        for g in self.groups[: height - 1]:
+        room = height - 1
+        shown = self.groups if len(self.groups) <= room else self.groups[: max(0, room - 1)]
+        for g in shown:
             line = Text(no_wrap=True)
-            line.append(fit(g.group or UNASSIGNED, name_width) + " ")
-            line.append(fit(f"{g.open:,}", 7, right=True) + " ", Style(bold=True))
-            line.append(fit(f"{g.breached:,}", 9, right=True), self.style_of("breached") if g.breached else self.style_of("muted"))
+            line.append(fit(g.group or UNASSIGNED, name_width))
+            for label, w in columns:
+                value, style = self._figure(g, label)
+                line.append(" ")
+                line.append(fit(f"{value:,}" if value else "·", w, right=True), self.style_of(style) if style else Style(bold=True))
             if bar_room >= 6:
                 full = max(1, round(bar_room * g.open / most)) if g.open else 0
                 late = min(full, round(full * g.breached / g.open)) if g.open else 0
@@ -246,16 +337,38 @@ class GroupLoadPanel(WallWidget):
                 line.append("█" * late, self.style_of("breached"))
                 line.append("█" * (full - late), self.style_of("ok"))
             lines.append(line)
+        if len(shown) < len(self.groups):
+            lines.append(Text(f"+{len(self.groups) - len(shown)} more groups", style=self.style_of("heading")))
         return Text("\n", no_wrap=True).join(lines)
 
+    def _figure(self, g: GroupLoad, label: str) -> tuple[int, str | None]:
+        if label == "Open":
+            return g.open, None
+        if label in ("Late", "Breached"):
+            return g.breached, "breached" if g.breached else "muted"
+        if label in ("Unas", "Unassigned"):
+            return g.unassigned, "warning" if g.unassigned else "muted"
+        level = int(label[1:])
+        value = g.open_at(level)
+        return value, f"sev{level}" if value else "muted"
+
     def _summary(self, width: int, height: int) -> Text:
-        """`network-ops 12 (3 late) · platform 8 · …` wrapped into the lines there are."""
+        """`network-ops 12 (3 late, 2 unassigned) · platform 8 · …` wrapped into the lines there are."""
         text = Text(overflow="ellipsis")
         for i, g in enumerate(self.groups):
             if i:
                 text.append(" · ", self.style_of("muted"))
             text.append(g.group or UNASSIGNED)
             text.append(f" {g.open:,}", Style(bold=True))
+            notes = []
             if g.breached:
-                text.append(f" ({g.breached:,} late)", self.style_of("breached"))
+                notes.append((f"{g.breached:,} late", "breached"))
+            if g.unassigned:
+                notes.append((f"{g.unassigned:,} unassigned", "warning"))
+            if notes:
+                text.append(" (")
+                for j, (note, style) in enumerate(notes):
+                    text.append(", " if j else "")
+                    text.append(note, self.style_of(style))
+                text.append(")")
         return text

@@ -23,7 +23,25 @@ def add_parsers(sub, common, db_only) -> None:
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="test", required=True, parser_class=Parser)
     test = alerts_sub.add_parser("test", help="send a test alert through every channel and report which worked")
     test.add_argument("--json", action="store_true", help="print each channel's outcome as JSON")
-    test.add_argument("--tty", default="/dev/tty", metavar="PATH", help="terminal for the bell and escape")
+    test.add_argument("--tty", default="/dev/tty", type=_terminal, metavar="PATH",
+                      help="terminal for the bell and escape")
+
+
+def _terminal(text: str) -> str:
+    """A path for --tty: refused when it names something that is not a terminal — writing the bell
+    there would overwrite the start of an ordinary file."""
+    import argparse
+    import stat
+
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    try:
+        mode = os.stat(text).st_mode
+    except (OSError, ValueError):
+        return text  # nothing there (yet): the test reports "no terminal at PATH"
+    if not stat.S_ISCHR(mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a terminal (give a device such as /dev/pts/3)")
+    return text
 
 
 def cmd_alerts(args, _svc) -> int:

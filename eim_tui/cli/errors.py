@@ -25,8 +25,16 @@ class Parser(argparse.ArgumentParser):
 
 
 def fail(message: str, status: int = 2) -> int:
-    print(f"eim: {message}", file=sys.stderr)
+    print(f"eim: {one_line(message)}", file=sys.stderr)
     return status
+
+
+def one_line(message: str) -> str:
+    """`message` as one terminal line: control characters a user typed (a newline, a carriage return
+    that would overwrite the line, an escape sequence) shown escaped, as repr() shows them."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in message)
 
 
 def explain(exc: BaseException) -> str:

@@ -129,18 +129,33 @@ def cmd_close(args, svc) -> int:
     )
 
 
+# A review is a page of text; reading stops past this, so /dev/zero or a disk image cannot hang `close`.
+MAX_REVIEW_CHARS = 1_000_000
+
+
 def _read_review(path: str) -> dict[str, Any]:
     """A post-incident review from a JSON file; the shape is checked by the close rule itself."""
     import json
     from pathlib import Path
 
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).expanduser().read_text(encoding="utf-8")
+        if path == "-":
+            text = sys.stdin.read(MAX_REVIEW_CHARS + 1)
+        else:
+            with Path(path).expanduser().open(encoding="utf-8") as source:
+                text = source.read(MAX_REVIEW_CHARS + 1)
+        if len(text) > MAX_REVIEW_CHARS:
+            raise UsageError(f"--review-file {path} is larger than a review can be "
+                             f"({MAX_REVIEW_CHARS:,} characters); give the JSON review itself")
         review = json.loads(text)
     except OSError as exc:
         raise UsageError(f"cannot read --review-file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--review-file {path} is not UTF-8 text; give the review as JSON") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"--review-file {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise UsageError(f"--review-file {path} is nested too deeply to be a review") from None
     if not isinstance(review, dict):
         raise UsageError(f"--review-file {path} must hold a JSON object with summary, went_well, went_badly, actions")
     return review

@@ -81,6 +81,22 @@ def _refuse_nul(_conn, _cursor, _statement, parameters, _context, _executemany) 
         for value in values:
             if isinstance(value, str) and "\x00" in value:
                 raise ValidationError(NUL_REFUSED)
+            if isinstance(value, str) and not value.isascii() and not _encodable(value):
+                raise ValidationError(NOT_UTF8_REFUSED)
+
+
+# A byte that is not UTF-8 in an argument reaches Python as a lone surrogate ("\udcff"); no driver
+# can store it (UnicodeEncodeError, a crash), so it is refused like a NUL.
+NOT_UTF8_REFUSED = ("text contains bytes that are not UTF-8 (shown as \\udcXX); check the terminal's encoding "
+                    "and type it again")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _guard(engine: Engine) -> Engine:
@@ -123,6 +139,8 @@ class Database:
     """The engines of one store, and sessions on them: `write()` for a use case, `read()` for a query."""
 
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        if "\x00" in url or not _encodable(url):  # a config.toml can spell both; os calls would raise ValueError
+            raise ValidationError(f"cannot read database URL {url!r}: it holds a NUL or a byte that is not UTF-8")
         self.url = normalise_url(url)
         try:
             parsed = make_url(self.url)

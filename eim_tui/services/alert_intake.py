@@ -316,5 +316,10 @@ def _received(step: Step, payload_id: int) -> EventDraft:
 
 
 def one_line(exc: BaseException) -> str:
+    """One line for a log: eim's own errors already speak to the reader; others get their type."""
+    from eim_tui.domain.errors import DomainError
+
     text = str(exc).strip().splitlines()
+    if text and isinstance(exc, DomainError):
+        return text[0]
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -8,11 +8,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from eim_tui.config import Config
-from eim_tui.domain.clock import Clock
+from eim_tui.domain.clock import Clock, SystemClock
 from eim_tui.reference import ReferenceData, load_reference
 from eim_tui.services import Services
 from eim_tui.store.engine import Database, default_url
-from eim_tui.store.reference_sync import sync_reference
+from eim_tui.store.reference_sync import seed_catalogue
 from eim_tui.store.schema import ensure_schema
 
 if TYPE_CHECKING:
@@ -32,8 +32,12 @@ def open_services(config: Config | str | None = None, clock: Clock | None = None
     done = ensure_schema(db)
     if done != "current":
         with db.write() as session:
-            sync_reference(session, ref)
+            seed_catalogue(session, ref, (clock or SystemClock()).now())  # a new store only: then the store is the truth
+        from eim_tui.store.access_install import install
+
+        install(db)  # PostgreSQL: the database roles, grants and row-level security (docs/access.md)
     services = Services(db, ref, clock)
+    services.catalogue.reference()  # read the catalogue now, not on the TUI's first look (50,000 CIs: ~0.5 s)
     services.access.default_role = config.default_role  # what a login the store does not know may do
     return services
 

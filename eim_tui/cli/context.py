@@ -22,7 +22,8 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
     """`args` with the configuration, the store URL (`--db` wins over EIM_DB) and the acting user."""
     args.config = load_config()
     args.db = getattr(args, "db", None) or args.config.db_url
-    args.user = getattr(args, "user", None) or default_user(args.config)
+    args.user_given = getattr(args, "user", None) or args.config.user  # --user / EIM_USER, when named
+    args.user = args.user_given or default_user(args.config)
     return args
 
 
@@ -52,14 +53,21 @@ def open_store(args: argparse.Namespace) -> Services:
     from sqlalchemy.exc import OperationalError
 
     from eim_tui.bootstrap import open_services, with_store
+    from eim_tui.cli.identity import identify
     from eim_tui.reference import ReferenceError
     from eim_tui.store.schema import SchemaError
 
     try:
-        return open_services(with_store(args.config, args.db))
+        services = open_services(with_store(args.config, args.db))
     except (ReferenceError, SchemaError) as exc:
         raise UsageError(str(exc)) from None
     except OperationalError as exc:
         # The store --db / EIM_DB names cannot be opened (no server there, no such database or
         # file): the input is wrong, so status 2 like any other bad input, not 1 like a crash.
         raise UsageError(explain(exc)) from None
+    try:
+        identify(args, services)  # who is running this, proven (cli/identity.py); refused: exit 2
+    except BaseException:
+        services.db.dispose()
+        raise
+    return services

@@ -69,6 +69,7 @@ def add_parsers(sub, common, db_only) -> None:
     p.add_argument("--parent", type=_key)
     p.add_argument("--problem")
     p.add_argument("--change")
+    p.add_argument("--caused-by", metavar="CHG", help="the change record that caused it (CHG-000123)")
     p = verb("major", "mark (or with --off, unmark) a major incident")
     p.add_argument("--off", action="store_true")
 
@@ -170,8 +171,16 @@ def cmd_cancel(args, svc) -> int:
 
 
 def cmd_link(args, svc) -> int:
+    if args.caused_by is not None:
+        if args.parent is not None or args.problem is not None or args.change is not None:
+            raise UsageError("--caused-by links a change record on its own; run eim link again for the other links")
+        from eim_tui.cli.changes import change_key
+        from eim_tui.services.changes import ChangeCases
+
+        linked = ChangeCases(svc).link_caused_by(args.user, args.key, change_key(args.caused_by), args.expect_version)
+        return _done(linked, args)
     if args.parent is None and args.problem is None and args.change is None:
-        raise UsageError("say --parent KEY, --problem REF and/or --change REF")
+        raise UsageError("say --parent KEY, --problem REF, --change REF and/or --caused-by CHG")
     return _done(svc.link(args.key, args.user, args.parent, args.problem, args.change, args.expect_version), args)
 
 
@@ -296,18 +305,14 @@ def cmd_show(args, svc) -> int:
         raise UsageError(str(exc)) from None
     details = svc.details(number, viewer=args.user)  # a confidential incident only for the security group
     if args.json:
-        emit_json(details_dict(details))
+        from eim_tui.cli.changes import incident_change_fields
+
+        emit_json({**details_dict(details), **incident_change_fields(svc, details.incident)})
         return 0
     from eim_tui.output.text import incident_text
 
     sys.stdout.write(incident_text(details))
     return 0
-
-
-def cmd_audit(args, svc) -> int:
-    report = svc.verify_chain()
-    print(report.describe())
-    return 0 if report.intact else 1
 
 
 def cmd_db(args, svc) -> int:

@@ -37,8 +37,8 @@ def _size(text: str) -> int:
 def add_parsers(sub, common, db_only) -> None:
     p = sub.add_parser(
         "ingest", parents=[db_only],
-        help="receive monitoring alerts (Alertmanager, PagerDuty Events v2, generic JSON) as incidents",
-        description="The webhook receiver: POST /api/v1/alertmanager, /api/v1/pagerduty, /api/v1/events; GET /openapi.yaml, "
+        help="receive monitoring alerts (Alertmanager, Grafana, PagerDuty Events v2, generic JSON) as incidents",
+        description="The webhook receiver: POST /api/v1/alertmanager, /api/v1/grafana, /api/v1/pagerduty, /api/v1/events; GET /openapi.yaml, "
                     "GET /healthz. See docs/ingest.md.",
     )
     p.add_argument("--listen", type=_listen, default=DEFAULT_LISTEN, metavar="HOST:PORT",
@@ -150,9 +150,11 @@ def cmd_payloads(args, svc) -> int:
     if getattr(args, "payloads_command", None) == "retry":
         return _retry(args, svc)
     rows = svc.payloads(args.status, args.limit)
+    hidden = svc.access.hidden_payloads(args.user, [p.id for p in rows])  # confidential: security group only
     if args.json:
         emit_json([{"id": p.id, "received_at": plain(p.received_at), "source": p.source, "status": p.status,
-                    "error": p.error, "remote": p.remote, "content_type": p.content_type, "body": p.body}
+                    "error": p.error, "remote": p.remote, "content_type": p.content_type,
+                    "body": "confidential" if p.id in hidden else p.body}
                    for p in rows])
         return 0
     for p in rows:

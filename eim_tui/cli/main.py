@@ -14,11 +14,17 @@ from collections.abc import Sequence
 from eim_tui import __version__
 from eim_tui.cli import (
     alerts,
+    audit,
+    catalogue,
+    changes,
+    collab,
     export,
     groups,
+    history,
     incidents,
     ingest,
     service,
+    ssh,
     status,
     users,
     wall,
@@ -28,7 +34,8 @@ from eim_tui.cli.errors import Parser, UsageError, explain, fail, store_fault
 from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
-COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status)
+COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status, catalogue, changes, collab,
+                   audit, ssh, history)
 
 
 def build_parser() -> Parser:
@@ -38,6 +45,8 @@ def build_parser() -> Parser:
     common = Parser(add_help=False, parents=[db_only])
     common.add_argument("--user", metavar="NAME", default=argparse.SUPPRESS,
                         help="who you are in the timeline (env EIM_USER; default your login)")
+    common.add_argument("--ssh-identity", metavar="NAME", default=argparse.SUPPRESS,
+                        help="set by `eim ssh authorized-keys` lines only; trusted only from sshd as the [ssh] account")
     parser = Parser(prog="eim", description="Enterprise incident management in the terminal.", parents=[common])
     parser.add_argument("--version", action="version", version=f"eim {__version__}")
     parser.add_argument("--demo-if-empty", action="store_true", help="fill an empty store with demo incidents first")
@@ -75,10 +84,6 @@ def build_parser() -> Parser:
     show.add_argument("key")
     show.add_argument("--json", action="store_true")
 
-    audit = sub.add_parser("audit", parents=[common], help="audit the timeline")
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="verify", required=True, parser_class=Parser)
-    audit_sub.add_parser("verify", parents=[common], help="check the timeline's hash chain")
-
     db = sub.add_parser("db", parents=[common], help="schema management")
     db_sub = db.add_subparsers(dest="db_command", metavar="upgrade", required=True, parser_class=Parser)
     db_sub.add_parser("upgrade", parents=[common], help="create the store or apply schema migrations")
@@ -106,7 +111,7 @@ def _level(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return run(complete(build_parser().parse_args(argv)))
+        return run(complete(build_parser().parse_args(ssh.forced_argv(argv))))
     except UsageError as exc:
         return fail(str(exc))
     except DomainError as exc:

@@ -84,13 +84,14 @@ def served_command(args) -> list[str]:
 
 
 def cmd_serve(args, svc) -> int:
+    if not _is_loopback(args.host):  # textual-serve has no login: whoever reached the port would be args.user
+        raise UsageError(f"eim serve listens on loopback only (127.0.0.1, ::1, localhost), not {args.host}: it has "
+                         f"no login of its own; reach it through SSH: ssh -L {args.port}:127.0.0.1:{args.port} HOST")
     if not args.wall and (args.group or args.view != "open" or args.filter):
         raise UsageError("--group, --view and --filter choose what the wall board shows; add --wall")
     if args.wall:
         build_scope(args, svc)  # refuse a bad scope here, not in every browser tab
     _check_port_free(args.host, args.port)
-    if not _is_loopback(args.host):
-        print(f"eim: serving on {args.host}: whoever reaches port {args.port} acts as {args.user}", file=sys.stderr)
     # The served processes inherit this environment (textual-serve copies it).
     os.environ["EIM_DB"] = svc.db.url
     os.environ["EIM_USER"] = args.user

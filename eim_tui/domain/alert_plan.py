@@ -23,7 +23,7 @@ from eim_tui.domain.alerts import (
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import Incident, Source
 
-SENDERS = {"alertmanager": "Prometheus Alertmanager", "pagerduty": "PagerDuty Events v2"}
+SENDERS = {"alertmanager": "Prometheus Alertmanager", "pagerduty": "PagerDuty Events v2", "grafana": "Grafana Alerting"}
 
 
 class PayloadStatus:
@@ -62,6 +62,13 @@ class Routing:
     reporter_name: str = ""
     reporter_contact: str = ""
     reporter_department: str = ""
+    # While a change is in progress on the incident's service/CI: "hold" puts the new incident on
+    # hold awaiting change (no SLA, nobody paged); "note" only records "during CHG-…".
+    during_change: str = "note"
+
+
+# Links a sender gives an alert (Grafana: dashboard, panel, silence form), kept on its incident.
+LINKS = (("dashboard_url", "Dashboard"), ("panel_url", "Panel"), ("silence_url", "Silence"))
 
 
 # --- units of work -----------------------------------------------------------------------------
@@ -132,6 +139,9 @@ def describe(alert: Alert, routing: Routing) -> str:
         lines.append(alert.description)
     if runbook := alert.annotations.get("runbook_url"):
         lines.append(f"Runbook: {runbook}")
+    for name, label in LINKS:
+        if link := alert.annotations.get(name):
+            lines.append(f"{label}: {link}")
     if alert.labels:
         lines.append("Labels: " + ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
     if alert.url:

@@ -107,6 +107,15 @@ class EventKind(StrEnum):
     NOTIFICATION_SENT = "notification_sent"
     ESCALATION = "escalation"
     LINKED = "linked"
+    # Working together (domain/collab.py): roles, tasks, subscribers and stakeholder updates.
+    ROLES_CHANGED = "roles_changed"
+    TASK_ADDED = "task_added"
+    TASK_DONE = "task_done"
+    SUBSCRIBERS_CHANGED = "subscribers_changed"
+    STAKEHOLDER_UPDATE = "stakeholder_update"
+    UPDATE_DUE = "update_due"
+    UPDATE_MISSED = "update_missed"
+    ACTION_OVERDUE = "action_overdue"
 
 
 class Role(StrEnum):

@@ -1,4 +1,5 @@
-"""Webhook bodies → `Alert`s: Alertmanager (payload version 4), PagerDuty Events v2, generic JSON.
+"""Webhook bodies → `Alert`s: Alertmanager (payload version 4), Grafana Alerting (version 1),
+PagerDuty Events v2, generic JSON.
 
 Pure functions, no I/O. Each raises `PayloadError` with the HTTP status to answer and a one-line
 reason that names the field at fault, so a sender's mistake is easy to find in its logs.
@@ -136,6 +137,8 @@ def alertmanager(data: Any) -> list[Alert]:
     version = body.get("version")
     if version is None:
         raise _shape("version is missing; is this an Alertmanager webhook (version \"4\")?")
+    if not isinstance(version, bool) and version in ("1", 1):
+        return grafana(body)  # Grafana Alerting's webhook, pointed at the Alertmanager endpoint
     if isinstance(version, bool) or version not in ("4", 4):
         raise _shape(f"payload version {_shown(version)} is not supported; Alertmanager sends \"4\"")
     alerts = body.get("alerts")
@@ -173,6 +176,74 @@ def alertmanager(data: Any) -> list[Alert]:
             group_key=group_key,
             url=_text(entry, "generatorURL", where),
             sender=f"alertmanager:{receiver}" if receiver else "alertmanager",
+        ))
+    return out
+
+
+# --- Grafana Alerting ---------------------------------------------------------------------------
+
+# Per-alert links Grafana sends, kept as annotations of these names so the incident keeps them.
+GRAFANA_LINKS = {"dashboardURL": "dashboard_url", "panelURL": "panel_url", "silenceURL": "silence_url",
+                 "imageURL": "image_url"}
+
+
+def grafana(data: Any) -> list[Alert]:
+    """A Grafana Alerting webhook (version 1): Alertmanager's shape plus, per alert, the values
+    that fired it and links to its dashboard, panel and silence form. Deduplicated by fingerprint;
+    alerts of one `groupKey` share an incident. `title`, `state` and `message` (which Grafana is
+    deprecating) describe the whole group and are not read: each alert says its own."""
+    body = _object(data, "the body")
+    version = body.get("version")
+    if version is None:
+        raise _shape("version is missing; is this a Grafana Alerting webhook (version \"1\")?")
+    if isinstance(version, bool) or version not in ("1", 1):
+        raise _shape(f"payload version {_shown(version)} is not supported; Grafana Alerting sends \"1\"")
+    alerts = body.get("alerts")
+    if not isinstance(alerts, list):
+        raise _shape("alerts is missing or not a list" if alerts is None else f"alerts must be a list, not {_kind(alerts)}")
+    group_key = _text(body, "groupKey", "the body")
+    receiver = _text(body, "receiver", "the body")
+    common = _strings(body, "commonAnnotations", "the body")
+    org = body.get("orgId")
+    org_text = str(org) if isinstance(org, (int, str)) and not isinstance(org, bool) else ""
+    out = []
+    for index, raw in enumerate(alerts):
+        where = f"alerts[{index}]"
+        entry = _object(raw, where)
+        status = _text(entry, "status", where, required=True)
+        if status not in ("firing", "resolved"):
+            raise _shape(f"{where}.status must be firing or resolved, not {_shown(status)}")
+        labels = _strings(entry, "labels", where)
+        if not labels:
+            raise _shape(f"{where}.labels is missing or empty")
+        annotations = {**common, **_strings(entry, "annotations", where)}
+        for field, name in GRAFANA_LINKS.items():
+            if link := _text(entry, field, where).strip():
+                annotations[name] = link
+        values = _strings(entry, "values", where)
+        if values:
+            annotations["values"] = ", ".join(f"{k}={v}" for k, v in sorted(values.items()))[:MAX_TEXT]
+        if value_string := _text(entry, "valueString", where).strip():
+            annotations["value_string"] = value_string
+        if org_text:
+            annotations.setdefault("grafana_org", _clean(org_text)[:100])
+        ends_at = _time(entry, "endsAt", where)
+        summary = annotations.get("summary") or annotations.get("message") or ""
+        out.append(Alert(
+            source="grafana",
+            dedup_key=_text(entry, "fingerprint", where, required=True)[:200],
+            status=AlertStatus(status),
+            name=labels.get("alertname") or "alert",
+            summary=summary,
+            description=annotations.get("description", ""),
+            severity=labels.get("severity", "").lower(),
+            labels=labels,
+            annotations=annotations,
+            starts_at=_time(entry, "startsAt", where),
+            ends_at=ends_at if status == "resolved" else None,
+            group_key=group_key,
+            url=_text(entry, "generatorURL", where),
+            sender=f"grafana:{receiver}"[:100] if receiver else "grafana",
         ))
     return out
 
@@ -280,6 +351,7 @@ def generic(data: Any) -> list[Alert]:
 
 ADAPTERS: dict[str, Callable[[Any], list[Alert]]] = {
     "alertmanager": alertmanager,
+    "grafana": grafana,
     "pagerduty": pagerduty,
     "generic": generic,
 }

@@ -25,7 +25,8 @@ from eim_tui.reference.paths import DATA_DIR
 
 RULES_FILE = "alert_routing.toml"
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_POLICY_KEYS = ("on_refire", "auto_resolve", "resolution_code", "title", "ci")
+_POLICY_KEYS = ("on_refire", "auto_resolve", "resolution_code", "title", "ci", "during_change")
+DURING_CHANGE = ("note", "hold")  # what an alert during a change in progress does to its incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class AlertRouting:
             reporter_name=o.get("reporter_name", ""),
             reporter_contact=o.get("reporter_contact", ""),
             reporter_department=o.get("reporter_department", ""),
+            during_change=f["during_change"],
         )
 
 
@@ -163,6 +165,8 @@ def _policy(entry: Entry, base: dict[str, Any], known: _Names) -> dict[str, Any]
         out["auto_resolve"] = entry.get("auto_resolve", bool)
     if "resolution_code" in t:
         out["resolution_code"] = entry.pick("resolution_code", known.codes, "resolution code")
+    if "during_change" in t:
+        out["during_change"] = entry.pick("during_change", DURING_CHANGE, "during_change")
     for key in ("title", "ci"):
         if key in t:
             out[key] = _templates(entry, key, t[key])
@@ -173,7 +177,7 @@ def _defaults(file: DataFile, table: Any, known: _Names) -> dict[str, Any]:
     entry = Entry(file, _table(file, table, "defaults"), "[defaults]", file.table_line("defaults"))
     _only(entry, _POLICY_KEYS)
     base = {"on_refire": "reopen", "auto_resolve": False, "resolution_code": "no_fault_found",
-            "title": ("{alertname}",), "ci": ()}
+            "title": ("{alertname}",), "ci": (), "during_change": "note"}
     if base["resolution_code"] not in known.codes and "resolution_code" not in entry.table:
         raise entry.error("the built-in resolution code no_fault_found is not in resolution_codes.toml; "
                           "set resolution_code here")

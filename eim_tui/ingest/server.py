@@ -1,4 +1,4 @@
-"""The webhook receiver (aiohttp): Alertmanager, PagerDuty Events v2 and generic JSON endpoints.
+"""The webhook receiver (aiohttp): Alertmanager, Grafana Alerting, PagerDuty Events v2 and generic JSON endpoints.
 
 Each request is checked at the HTTP level (token, size, content type), then its body is stored
 before anything else (`AlertProcessor.accept`) and processed right after. The answer follows what
@@ -31,7 +31,8 @@ log = logging.getLogger("eim.ingest")
 
 MAX_BODY = 1024 * 1024
 ROUTES = {
-    "/api/v1/alertmanager": "alertmanager",
+    "/api/v1/alertmanager": "alertmanager",  # also takes Grafana Alerting's webhook (version "1")
+    "/api/v1/grafana": "grafana",
     "/api/v1/pagerduty": "pagerduty",
     "/api/v1/events": "generic",
 }

@@ -25,6 +25,7 @@ from eim_tui.notify import channels
 from eim_tui.notify.scheduler import SlaScheduler
 from eim_tui.notify.settings import ServiceSettings
 from eim_tui.services.alert_intake import one_line as describe_error
+from eim_tui.services.collab import CollabCases
 from eim_tui.services.incidents import Services
 from eim_tui.services.notifications import BATCH, NotificationCases, Outcome
 
@@ -32,6 +33,7 @@ SCHEDULER_USER = "eim-service"
 POLL = 1.0  # seconds between looks at the change marker
 SENDERS = 8  # deliveries in flight at once
 STOP_GRACE = 1.5  # seconds given to what is in hand after SIGTERM
+REMIND_EVERY = 5.0  # seconds between looks for stakeholder updates due and overdue actions
 
 
 class EimService:
@@ -41,6 +43,7 @@ class EimService:
         self.settings = settings
         self.log = log
         self.notifications = NotificationCases(svc, settings.policy)
+        self.collab = CollabCases(svc)  # stakeholder updates, their reminders, overdue actions
         self.ingest, self.listen = ingest, listen
         self.host = socket.gethostname()
         self.instance = f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -61,7 +64,8 @@ class EimService:
         runner = await self._start_ingest() if self.ingest is not None else None
         self.scheduler.start()
         self.log(f"started on {self.host} (pid {os.getpid()}), store {self._store_name()}")
-        loops = [asyncio.create_task(f()) for f in (self._heartbeat_loop, self._enqueue_loop, self._deliver_loop)]
+        loops = [asyncio.create_task(f()) for f in (self._heartbeat_loop, self._enqueue_loop, self._deliver_loop,
+                                                    self._remind_loop)]
         if ready is not None:
             ready()
         try:
@@ -152,9 +156,27 @@ class EimService:
                 self.log(f"queued {line}")
             if done.read < BATCH:
                 break
+        while True:  # stakeholder updates, update reminders and overdue actions: their own cursor
+            done = self.collab.enqueue_new(self.settings.policy)
+            total += done.added
+            for line in done.lines:
+                self.log(f"queued {line}")
+            if done.read < BATCH:
+                break
         if total:
             self.wake.set()
         return total
+
+    # --- stakeholder-update reminders and overdue actions --------------------------------------
+
+    async def _remind_loop(self) -> None:
+        """Record updates due or missed and overdue actions (once each); the enqueue loop then
+        sees the records in the timeline and queues their messages."""
+        while True:
+            lines = await self._guard("looking for updates due", self._store(self.collab.remind, self.settings.cadence))
+            for line in lines or []:
+                self.log(line)
+            await asyncio.sleep(REMIND_EVERY)
 
     # --- deliveries -----------------------------------------------------------------------------
 

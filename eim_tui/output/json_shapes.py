@@ -95,4 +95,24 @@ def details_dict(details) -> dict[str, Any]:
         "sla": {"response": clock_dict(details.response), "resolution": clock_dict(details.resolution)},
         "diagnosis_notes": [note_dict(n) for n in details.notes],
         "timeline": [event_dict(e) for e in details.timeline],
+        **collab_dict(details.collab),
+    }
+
+
+def collab_dict(collab) -> dict[str, Any]:
+    """Roles, tasks, subscribers (URLs masked: they may hold secrets) and the last stakeholder update."""
+    from eim_tui.notify.channels import mask
+
+    last = collab.last_update
+    return {
+        "roles": collab.role_map(),
+        "tasks": [{"number": t.number, "kind": t.kind.value, "what": t.what, "who": t.owner,
+                   "due_at": t.due_at.isoformat() if t.due_at else None, "status": t.status.value,
+                   "done_by": t.done_by, "done_at": t.done_at.isoformat() if t.done_at else None}
+                  for t in collab.tasks],
+        "subscribers": [{"kind": s.kind, "target": mask(s.target) if s.kind == "url" else s.target}
+                        for s in collab.subscribers],
+        "last_update": None if last is None else {
+            "at": last.at.isoformat(), "by": last.author, "text": last.text, "final": last.final,
+            "next_update_at": last.next_update_at.isoformat() if last.next_update_at else None},
     }

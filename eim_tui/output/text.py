@@ -30,6 +30,7 @@ def incident_text(details) -> str:
         lines.append(f"  resolution   {i.resolution_code}: {i.resolution_notes}")
     if i.description:
         lines += ["", "  " + i.description.replace("\n", "\n  ")]
+    lines += _collab_lines(details.collab)
     if details.notes:
         lines += ["", "Diagnosis"]
         for n in details.notes:
@@ -39,3 +40,26 @@ def incident_text(details) -> str:
     for e in details.timeline:
         lines.append(f"  {e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<10} {e.summary}")
     return "\n".join(lines) + "\n"
+
+
+def _collab_lines(collab) -> list[str]:
+    """Roles, tasks and the last stakeholder update, when the incident has any."""
+    from eim_tui.domain.collab import roles_line
+
+    lines: list[str] = []
+    if collab.roles:
+        lines.append(f"  roles        {roles_line(collab)}")
+    if collab.subscribers:
+        lines.append(f"  subscribers  {len(collab.subscribers)}")
+    if collab.last_update is not None:
+        last = collab.last_update
+        nxt = f", next by {show(last.next_update_at)}" if last.next_update_at else ""
+        lines.append(f"  last update  {show(last.at)} by {last.author}{nxt}")
+    if collab.tasks:
+        lines += ["", "Tasks"]
+        for t in collab.tasks:
+            mark = "x" if t.status.value == "done" else " "
+            kind = "action " if t.kind.value == "action" else ""
+            due = f"  due {show(t.due_at)}" if t.due_at else ""
+            lines.append(f"  {t.number:>2}. [{mark}] {kind}{t.what}  — {t.owner or 'nobody'}{due}")
+    return lines

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.escalation import EscalationRule
@@ -101,21 +102,61 @@ class ReferenceData:
     routing_rules: tuple[RoutingRule, ...]
     demo_templates: tuple[DemoTemplate, ...]
     escalation_rules: tuple[EscalationRule, ...] = ()
+    # A service's own SLA targets, by (service, severity); the store's catalogue fills it (issue 10).
+    service_policies: dict[tuple[str, int], SlaPolicy] = field(default_factory=dict)
+
+    # Lookups by name: the store's catalogue may hold thousands of services and 50,000 CIs.
+    @functools.cached_property
+    def _by_name(self) -> dict[str, dict[str, Any]]:
+        return {"category": {c.name: c for c in self.categories}, "service": {s.name: s for s in self.services},
+                "group": {g.name: g for g in self.groups}, "user": {u.name: u for u in self.users}}
+
+    @functools.cached_property
+    def item_services(self) -> dict[str, str]:
+        """Every active configuration item → its service."""
+        return {ci: s.name for s in self.services for ci in s.configuration_items}
+
+    @functools.cached_property
+    def item_names(self) -> tuple[str, ...]:
+        """Every active configuration item, sorted (completion bisects it)."""
+        return tuple(sorted(self.item_services))
 
     def category(self, name: str) -> Category | None:
-        return next((c for c in self.categories if c.name == name), None)
+        return self._by_name["category"].get(name)
 
     def service(self, name: str) -> Service | None:
-        return next((s for s in self.services if s.name == name), None)
+        return self._by_name["service"].get(name)
 
     def group(self, name: str) -> Group | None:
-        return next((g for g in self.groups if g.name == name), None)
+        return self._by_name["group"].get(name)
 
     def user(self, name: str) -> User | None:
-        return next((u for u in self.users if u.name == name), None)
+        return self._by_name["user"].get(name)
 
-    def policy(self, severity: int) -> SlaPolicy:
-        return self.policies[check_severity(severity)]
+    def policy(self, severity: int, service: str = "") -> SlaPolicy:
+        """The SLA policy for `severity`: the service's own where it has one, else the severity's."""
+        severity = check_severity(severity)
+        if service and self.service_policies:
+            found = self.service_policies.get((service, severity))
+            if found is not None:
+                return found
+        return self.policies[severity]
+
+    def policies_for(self, service: str) -> dict[int, SlaPolicy]:
+        """Every severity's policy as it applies to incidents on `service`."""
+        if not service or not self.service_policies:
+            return self.policies
+        return {severity: self.policy(severity, service) for severity in self.policies}
+
+    def widest_policies(self) -> dict[int, SlaPolicy]:
+        """Per severity, the policy (the severity's or a service's own) whose resolution warning comes
+        longest before its due time: the SLA scheduler's look-ups wake for the earliest one."""
+        widest = dict(self.policies)
+        for (_service, severity), policy in self.service_policies.items():
+            current = widest[severity]
+            if policy.resolution * (1 - policy.warning_fraction) > current.resolution * (1 - current.warning_fraction):
+                widest[severity] = policy
+        return widest
 
     def is_confidential(self, category: str) -> bool:
         found = self.category(category)

@@ -4,11 +4,14 @@
 hold whatever the UI does. Roles are cached per process for `ttl` seconds: a role changed in
 another process takes effect here within that time; one changed through this process at once.
 
-Identity is not authenticated: it is the OS login or `--user`. The store's roles keep honest
-people from mistakes; a team that needs more restricts who can reach the database.
+Who the actor is has been established before (services/identity.py: the OS login on SQLite, the
+database login on PostgreSQL, or an SSH key). On PostgreSQL the users managed here are also
+database logins: adding or changing a user moves its login between the group roles the database
+enforces (store/access_install.py), retiring one revokes LOGIN, all in the same transaction.
 
-User management is for admins, with one exception so a store can be set up at all: while the
-store has no admin, anyone may add or change users (the shipped reference data brings an `admin`).
+User management is for admins. On SQLite, while the store has no admin, anyone may add or change
+users (the shipped reference data brings an `admin`); a PostgreSQL store is never open like that:
+its owner is its first admin.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from eim_tui.domain.access import (
+    SECURITY_GROUP,
     Action,
     UserContext,
     check,
@@ -26,8 +31,11 @@ from eim_tui.domain.access import (
     parse_role,
     system_context,
 )
-from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.clock import Clock, SystemClock
+from eim_tui.domain.errors import NotFoundError, ValidationError
 from eim_tui.domain.model import Role, User
+from eim_tui.domain.ssh_keys import PublicKey, parse_public_key
+from eim_tui.store import confidential, logins
 from eim_tui.store import users as store_users
 from eim_tui.store.engine import Database
 
@@ -45,8 +53,10 @@ def check_name(name: str) -> str:
 
 
 class AccessControl:
-    def __init__(self, db: Database, default_role: Role = Role.RESPONDER, ttl: float = DEFAULT_TTL) -> None:
+    def __init__(self, db: Database, default_role: Role = Role.RESPONDER, ttl: float = DEFAULT_TTL,
+                 clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock or SystemClock()
         self.default_role = default_role
         self.ttl = ttl
         self._cache: dict[str, tuple[float, UserContext]] = {}
@@ -103,6 +113,7 @@ class AccessControl:
         with self.db.write() as session:
             self._may_manage(session, actor)
             user = store_users.add_user(session, name, role, groups, full_name.strip(), email.strip())
+            self._database_login(session, user)
         self.forget(name)
         return user
 
@@ -121,12 +132,70 @@ class AccessControl:
                     and store_users.admin_count(session) == 1):
                 raise ValidationError(f"{name} is the only admin; make someone else admin first")
             user = store_users.set_user(session, name, role, add_groups, remove_groups)
+            if role is not None:
+                logins.set_retired(session, name, None)  # a role given again brings a retired user back
+            self._database_login(session, user, active=logins.retired_at(session, name) is None)
         self.forget(name)
         return user
 
+    def retire_user(self, actor: str, name: str) -> datetime:
+        """`name` may no longer use eim: refused at the door, SSH keys no longer listed, and on
+        PostgreSQL its login revoked. The timeline keeps everything they did."""
+        with self.db.write() as session:
+            self._may_manage(session, actor)
+            user = store_users.get_user(session, name)
+            if user is None:
+                raise NotFoundError(f"no user {name!r}; see `eim users list`")
+            if user.role is Role.ADMIN and store_users.admin_count(session) == 1:
+                raise ValidationError(f"{name} is the only admin; make someone else admin first")
+            if name == actor:
+                raise ValidationError("you cannot retire yourself; ask another admin")
+            at = self.clock.now()
+            logins.set_retired(session, name, at)
+            self._database_login(session, user, active=False)
+        self.forget(name)
+        return at
+
+    def retired_at(self, name: str) -> datetime | None:
+        with self.db.read() as session:
+            return logins.retired_at(session, name)
+
+    def _database_login(self, session, user: User, active: bool = True) -> None:
+        if self.db.dialect == "postgresql" and not is_system_actor(user.name):
+            logins.set_database_login(session, user.name, user.role.value, SECURITY_GROUP in user.groups, active)
+
+    def hidden_payloads(self, viewer: str, payload_ids: Sequence[int]) -> set[int]:
+        """The raw alert bodies `viewer` may not read: those of confidential incidents, unless they
+        are in the security group (`eim payloads`)."""
+        if self.context(viewer).sees_confidential or not payload_ids:
+            return set()
+        with self.db.read() as session:
+            return confidential.confidential_payloads(session, payload_ids)
+
+    # --- SSH keys ------------------------------------------------------------------------------
+
+    def add_ssh_key(self, actor: str, name: str, key_text: str) -> PublicKey:
+        key = parse_public_key(key_text)  # a malformed key: refused before anything is opened
+        with self.db.write() as session:
+            self._may_manage(session, actor)
+            if store_users.get_user(session, name) is None:
+                raise NotFoundError(f"no user {name!r}; add one with `eim users add {name} --role ROLE`")
+            logins.add_key(session, name, key, self.clock.now())
+        return key
+
+    def clear_ssh_keys(self, actor: str, name: str) -> int:
+        with self.db.write() as session:
+            self._may_manage(session, actor)
+            return logins.remove_keys(session, name)
+
+    def ssh_keys(self, name: str | None = None) -> list[tuple[str, PublicKey]]:
+        with self.db.read() as session:
+            return logins.keys(session, name)
+
     def _may_manage(self, session, actor: str) -> None:
-        # Bootstrap: a store without any admin lets anyone set users up (and make the first admin).
-        if store_users.admin_count(session) == 0:
+        # Bootstrap (SQLite only): a store without any admin lets anyone set users up (and make the
+        # first admin). A PostgreSQL store's owner is its first admin (store/access_install.py).
+        if self.db.is_sqlite and store_users.admin_count(session) == 0:
             return
         if is_system_actor(actor):
             return

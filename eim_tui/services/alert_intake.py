@@ -41,6 +41,7 @@ from eim_tui.domain.errors import ConflictError, DomainError
 from eim_tui.domain.events import EventDraft
 from eim_tui.domain.lifecycle import reopen
 from eim_tui.domain.model import Incident
+from eim_tui.services.changes import maintenance_window
 from eim_tui.services.incidents import Services
 from eim_tui.store import inbound, repository
 from eim_tui.store.health import StoreUnavailable
@@ -244,12 +245,18 @@ class AlertIntake:
             parent = first.decision.incident if out is Outcome.OPEN_LINKED else None
             event = (_received(first, payload_id) if first.alert.status is not AlertStatus.RESOLVED
                      else rules.resolved_event(first.alert, payload_id, 1, None))
-            created = svc.log_incident(incident_report(first.alert, routing, now, parent), ACTOR, [event], record)
+            report = incident_report(first.alert, routing, now, parent)
+            window = maintenance_window(svc, routing) if first.alert.status is AlertStatus.FIRING else None
+            if window is None:
+                created = svc.log_incident(report, ACTOR, [event], record)
+            else:
+                created = svc.log_incident(window.report(report), ACTOR, [event, *window.events()],
+                                           window.also(record, ACTOR), window.shape)
             return created.number
         target = unit.target
         assert target is not None, "a unit on an incident knows it"
         if out is Outcome.REOPEN:
-            policy = svc.ref.policy(target.priority)
+            policy = svc.ref.policy(target.priority, target.service)
 
             def reopened(i: Incident, at: datetime) -> Incident:
                 return rules.record_firing(reopen(i, at, "the alert fired again", policy), at)

@@ -114,7 +114,7 @@ def merge_step(parent: int, actor: str, ref) -> Callable[[Incident, datetime], I
         if not incident.is_open:
             raise TransitionError("merge", incident.state.label, ["acknowledge", "hold", "resolve"])
         linked = incident.replace(parent_number=parent)
-        calendar = ref.policy(incident.priority).calendar
+        calendar = ref.policy(incident.priority, incident.service).calendar
         if DUPLICATE_CODE not in codes:
             return lifecycle.cancel(linked, now, reason, calendar)
         if linked.state is State.NEW:

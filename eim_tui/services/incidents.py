@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from eim_tui.domain import events, lifecycle, sla
 from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
+from eim_tui.domain.collab import Collaboration
 from eim_tui.domain.errors import PermissionDenied, TransitionError, ValidationError
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
@@ -35,14 +36,16 @@ from eim_tui.domain.queue import Sort, View
 from eim_tui.reference.data import ReferenceData
 from eim_tui.services.access import AccessControl
 from eim_tui.services.audit import AuditCases
+from eim_tui.services.catalogue import CatalogueCases
 from eim_tui.services.drafts import Drafts
 from eim_tui.services.notes import NoteCases
 from eim_tui.services.permissions import visible_incidents
 from eim_tui.services.similar import SimilarIncident, similar_open
 from eim_tui.store import inbound, queries, repository, timeline, users
+from eim_tui.store import collab as stored_collab
 from eim_tui.store import notes as stored_notes
 from eim_tui.store.engine import Database
-from eim_tui.store.reference_sync import sync_reference
+from eim_tui.store.reference_sync import seed_catalogue
 from eim_tui.store.schema import current_revision, upgrade
 
 
@@ -53,6 +56,7 @@ class IncidentDetails:
     timeline: list[TimelineEvent]
     response: sla.ClockReading
     resolution: sla.ClockReading
+    collab: Collaboration = Collaboration()  # roles, tasks, subscribers, last stakeholder update
 
 
 class Services(NoteCases, AuditCases):
@@ -61,10 +65,15 @@ class Services(NoteCases, AuditCases):
 
     def __init__(self, db: Database, ref: ReferenceData, clock: Clock | None = None) -> None:
         self.db = db
-        self.ref = ref
         self.clock = clock or SystemClock()
-        self.access = AccessControl(db)  # roles and groups of actors: every change is checked against them
+        self.catalogue = CatalogueCases(db, ref, self.clock)  # the store's catalogue: services, CIs, groups…
+        self.access = AccessControl(db, clock=self.clock)  # roles and groups of actors: every change is checked against them
         self.drafts = Drafts(db, self.clock)  # what the forms save as they are typed
+
+    @property
+    def ref(self) -> ReferenceData:
+        """The reference data as the store's catalogue says now (cached; see services/catalogue.py)."""
+        return self.catalogue.reference()
 
     # --- the store -----------------------------------------------------------------------------
 
@@ -81,7 +90,11 @@ class Services(NoteCases, AuditCases):
         returns the revision the store is at."""
         upgrade(self.db)
         with self.db.write() as session:
-            sync_reference(session, self.ref)
+            seed_catalogue(session, self.catalogue.files, self.clock.now())  # once per store: never over an admin's changes
+        self.catalogue.forget()
+        from eim_tui.store.access_install import install
+
+        install(self.db, owner_admin=True)  # PostgreSQL: roles, grants, row-level security; the owner is admin
         return current_revision(self.db)
 
     # --- reading -------------------------------------------------------------------------------
@@ -100,9 +113,11 @@ class Services(NoteCases, AuditCases):
                 raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
             notes = stored_notes.notes_for(session, number)
             history = timeline.events_of(session, number)
-        policy = self.ref.policy(incident.priority)
+            collab = stored_collab.collaboration(session, number)
+        policy = self.ref.policy(incident.priority, incident.service)  # the service's own SLA where it has one
         return IncidentDetails(
-            incident, notes, history, sla.response_clock(incident, policy, now), sla.resolution_clock(incident, policy, now)
+            incident, notes, history, sla.response_clock(incident, policy, now), sla.resolution_clock(incident, policy, now),
+            collab,
         )
 
     def user_groups(self, user: str) -> list[str]:
@@ -167,19 +182,23 @@ class Services(NoteCases, AuditCases):
     def log_incident(
         self, report: NewIncident, actor: str, extra: list[events.EventDraft] | None = None,
         also: Callable[[Session, Incident], None] | None = None,
+        shape: Callable[[Incident, datetime], Incident] | None = None,
     ) -> Incident:
         """Log a report. `also` runs in the same transaction (the ingest receiver records the alert
-        that caused it there), so both commit or neither does."""
+        that caused it there), so both commit or neither does. `shape` adjusts the incident before
+        it is stored (an alert during a change in progress opens it on hold awaiting change)."""
         self._check_reference(report.category, report.subcategory, report.service, report.assignment_group)
         now = self.clock.now()
         confidential = report.confidential or self.ref.is_confidential(report.category)
-        incident = build_incident(report, self.ref.matrix, self.ref.policies, now, actor).replace(confidential=confidential)
+        incident = build_incident(report, self.ref.matrix, self.ref.policies_for(report.service), now, actor).replace(confidential=confidential)
+        if shape is not None:
+            incident = shape(incident, now)
         matrix = self.ref.matrix.priority(incident.impact, incident.urgency)
         self.access.authorize(actor, [Action.LOG, *([Action.OVERRIDE_PRIORITY] if incident.priority != matrix else [])])
         with self.db.write() as session:
             if report.parent_number is not None:
                 repository.get_incident(session, report.parent_number)
-            incident = repository.insert_incident(session, incident, self.ref.policies)
+            incident = repository.insert_incident(session, incident, self.ref.policies_for(incident.service))
             summary = f"logged {incident.key}: Sev{incident.priority} (impact {incident.impact} × urgency {incident.urgency})"
             if incident.priority_override_reason:
                 summary += f", override: {incident.priority_override_reason}"
@@ -205,7 +224,7 @@ class Services(NoteCases, AuditCases):
         elif subcategory:
             raise ValidationError("a subcategory needs its category")
         if service and self.ref.service(service) is None:
-            raise ValidationError(f"unknown service {service!r}; see the services in data/services.csv")
+            self.catalogue.check_new_service(service)  # names the closest active ones, and how to add one
         if group and self.ref.group(group) is None:
             raise ValidationError(f"unknown group {group!r}; use one of: {', '.join(g.name for g in self.ref.groups)}")
 
@@ -243,7 +262,7 @@ class Services(NoteCases, AuditCases):
             # What the change amounts to (cancelling, overriding the matrix…) is judged on its result.
             matrix = self.ref.matrix.priority(after.impact, after.urgency)
             self.access.authorize(actor, required_actions(before, after, matrix), before.key)
-            saved = repository.save_incident(session, before, after, self.ref.policies, now)
+            saved = repository.save_incident(session, before, after, self.ref.policies_for(after.service), now)
             self._append(session, number, drafts, now, actor)
             if also is not None:
                 also(session, saved)
@@ -300,7 +319,7 @@ class Services(NoteCases, AuditCases):
                 raise ValidationError(f"{i.key} is {i.state.label}; only open incidents can be reprioritized")
             priority, why = decide_priority(self.ref.matrix, impact, urgency, override, reason)
             changed = i.replace(impact=impact, urgency=urgency, priority=priority, priority_override_reason=why)
-            return sla.retarget(changed, self.ref.policy(priority)) if priority != i.priority else changed
+            return sla.retarget(changed, self.ref.policy(priority, i.service)) if priority != i.priority else changed
 
         return self.change(number, actor, apply, expected_version)
 
@@ -324,7 +343,7 @@ class Services(NoteCases, AuditCases):
 
     def resume(self, number: int, actor: str, expected_version: int | None = None) -> Incident:
         return self.change(
-            number, actor, lambda i, now: lifecycle.resume(i, now, self.ref.policy(i.priority).calendar),
+            number, actor, lambda i, now: lifecycle.resume(i, now, self.ref.policy(i.priority, i.service).calendar),
             expected_version,
         )
 
@@ -344,25 +363,28 @@ class Services(NoteCases, AuditCases):
         self, number: int, actor: str, verified_by: str = "", rating: int | None = None, comment: str = "",
         lessons: str = "", review: dict[str, Any] | None = None, expected_version: int | None = None,
     ) -> Incident:
+        from eim_tui.services.collab import review_actions_as_tasks  # the review's actions become tasks
+
         return self.change(
             number,
             actor,
             lambda i, now: lifecycle.close(i, now, verified_by or actor, rating, comment, lessons, review),
             expected_version,
+            also=lambda session, i: review_actions_as_tasks(session, i, actor, self.clock.now()),
         )
 
     def reopen(self, number: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
         return self.change(
             number,
             actor,
-            lambda i, now: lifecycle.reopen(i, now, reason, self.ref.policy(i.priority)),
+            lambda i, now: lifecycle.reopen(i, now, reason, self.ref.policy(i.priority, i.service)),
             expected_version,
             note=reason.strip(),
         )
 
     def cancel(self, number: int, actor: str, reason: str, expected_version: int | None = None) -> Incident:
         return self.change(
-            number, actor, lambda i, now: lifecycle.cancel(i, now, reason, self.ref.policy(i.priority).calendar),
+            number, actor, lambda i, now: lifecycle.cancel(i, now, reason, self.ref.policy(i.priority, i.service).calendar),
             expected_version,
         )
 

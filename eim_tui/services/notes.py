@@ -64,7 +64,7 @@ class NoteCases:
             ]
             if kind is NoteKind.ROOT_CAUSE:
                 after = incident.replace(root_cause=text.strip())
-                repository.save_incident(session, incident, after, self.ref.policies, now)
+                repository.save_incident(session, incident, after, self.ref.policies_for(after.service), now)
                 drafts += events.change_events(incident, after)
             timeline.append(session, [timeline.NewEvent(number, k, s, d) for k, s, d in drafts], now, actor)
             return note
@@ -106,7 +106,7 @@ class NoteCases:
             # The incident's root cause follows an edit of the note it was recorded from.
             if kind is NoteKind.ROOT_CAUSE and new["text"] != old["text"] and incident.root_cause == old["text"]:
                 after = incident.replace(root_cause=new["text"])
-                repository.save_incident(session, incident, after, self.ref.policies, now)
+                repository.save_incident(session, incident, after, self.ref.policies_for(after.service), now)
                 drafts += events.change_events(incident, after)
             timeline.append(
                 session, [timeline.NewEvent(note.incident_number, k, s, d) for k, s, d in drafts], now, actor
@@ -137,7 +137,7 @@ class NoteCases:
                            {"note_id": note.id, "kind": NoteKind.ROOT_CAUSE.value, "text": source.text,
                             "from_note": source.id})]
             after = incident.replace(root_cause=source.text)
-            repository.save_incident(session, incident, after, self.ref.policies, now)
+            repository.save_incident(session, incident, after, self.ref.policies_for(after.service), now)
             drafts += events.change_events(incident, after)
             timeline.append(session, [timeline.NewEvent(number, k, s, d) for k, s, d in drafts], now, actor)
             return note

@@ -204,7 +204,7 @@ class NotificationCases:
         found = stored_channels.channels_by_owner(session, owners)
         drafts: list[OutboxDraft] = []
         for event, incident, targets in wanted:
-            title, body = message(event, incident, self.svc.ref.policy(incident.priority), now)
+            title, body = message(event, incident, self.svc.ref.policy(incident.priority, incident.service), now)
             seen: set[str] = set()
             for kind, name in targets:
                 urls = found.get((kind, name), [])

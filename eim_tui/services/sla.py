@@ -59,10 +59,16 @@ class Recorded:
 class SlaService:
     def __init__(self, services: Services) -> None:
         self.svc = services
-        self.ref = services.ref
         self.rules: tuple[EscalationRule, ...] = tuple(getattr(services.ref, "escalation_rules", ()))
         self._rules_by_name = {r.name: r for r in self.rules}
-        self.sources = sla_queries.build_sources(services.ref.policies, self.rules)
+        # Built once, for the earliest warning of each severity (a service's own targets included):
+        # waking early finds nothing and plans again. A service target added later is read per
+        # incident below; only these look-ups wait for a restart to wake earlier for it.
+        self.sources = sla_queries.build_sources(services.ref.widest_policies(), self.rules)
+
+    @property
+    def ref(self):
+        return self.svc.ref  # the store's catalogue, kept current (services/catalogue.py)
 
     # --- planning ------------------------------------------------------------------------------
 
@@ -75,7 +81,7 @@ class SlaService:
             return sla_queries.next_instant(session, self.sources, after)
 
     def moments_of(self, incident: Incident) -> list[SlaMoment]:
-        return moments(incident, self.ref.policy(incident.priority), self.rules)
+        return moments(incident, self.ref.policy(incident.priority, incident.service), self.rules)
 
     def alert_events_since(self, seq: int, user: str, upto: int | None = None) -> list[AlertEvent]:
         """SLA and escalation events in (seq, upto], oldest first, with their incident's people."""
@@ -233,7 +239,7 @@ class SlaService:
         if event is None:
             return None, incident
         if after != incident:
-            saved = repository.save_incident(session, incident, after, self.ref.policies, now)
+            saved = repository.save_incident(session, incident, after, self.ref.policies_for(after.service), now)
             changes = events.change_events(incident, after)
             timeline.append(session, [timeline.NewEvent(incident.number, k, s, d) for k, s, d in changes], now, ACTOR)
             after = saved
@@ -254,7 +260,7 @@ class SlaService:
     def _escalation_event(self, incident: Incident, moment: SlaMoment) -> tuple[timeline.NewEvent, Incident, tuple[str, ...]]:
         rule = self._rules_by_name[moment.rule]
         people = recipients(rule, incident, self.ref.group(incident.assignment_group))
-        after = escalated(incident, rule, self.ref.matrix, self.ref.policies)
+        after = escalated(incident, rule, self.ref.matrix, self.ref.policies_for(incident.service))
         actions = []
         if after.escalated and not incident.escalated:
             actions.append("marked escalated")

@@ -204,6 +204,7 @@ class ServiceRow(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     description: Mapped[str] = mapped_column(Text, default="")
     owner_group: Mapped[str] = mapped_column(String(100), default="")
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # migration 0005: kept for history
 
 
 class ConfigurationItemRow(Base):
@@ -211,6 +212,10 @@ class ConfigurationItemRow(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     service: Mapped[str] = mapped_column(ForeignKey("service.name"), index=True)
+    kind: Mapped[str] = mapped_column(String(50), default="", server_default="")  # migration 0005 …
+    owner_group: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class GroupRow(Base):
@@ -228,6 +233,7 @@ class UserRow(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20), default="responder")
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set: may no longer use eim (0007)
 
 
 class GroupMemberRow(Base):
@@ -376,3 +382,240 @@ class ServiceHeartbeatRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- working together: incident roles, tasks, subscribers (migration 0004) ------------------------
+
+
+class IncidentRoleRow(Base):
+    """Who holds a role on an incident: one commander, scribe and comms lead; any number of experts."""
+
+    __tablename__ = "incident_role"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)  # commander | scribe | comms | expert
+    user_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # experts in the order they were named
+
+
+class IncidentTaskRow(Base):
+    """A task during the incident or a post-incident action; `number` is N in `eim task done KEY N`."""
+
+    __tablename__ = "incident_task"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # task | action
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10))  # open | done
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_by: Mapped[str] = mapped_column(String(100), default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "number", name="uq_incident_task_number"),
+        # `eim actions --open` and the service's overdue sweep read a range of this index alone.
+        Index("ix_incident_task_due", "kind", "status", "due_at"),
+    )
+
+
+class IncidentSubscriberRow(Base):
+    """Who hears the incident's stakeholder updates: a user, a group, or an apprise URL (a secret)."""
+
+    __tablename__ = "incident_subscriber"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # user | group | url
+    target: Mapped[str] = mapped_column(String(1000))
+
+    __table_args__ = (UniqueConstraint("incident_id", "kind", "target", name="uq_incident_subscriber"),)
+
+
+# --- imported history (migration 0008, issue 11) -------------------------------------------------
+
+
+class IncidentImportRow(Base):
+    """Where an imported incident came from: the source's own number (unique per source, so the
+    same file twice is a no-op), a digest of the rows it was rebuilt from, and what the source
+    recorded that eim has no field for (its SLA label is kept, never recomputed)."""
+
+    __tablename__ = "incident_import"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+    external_ref: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64))
+    source_rows: Mapped[int] = mapped_column(Integer)
+    made_sla: Mapped[bool | None] = mapped_column(Boolean)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reassignment_count: Mapped[int] = mapped_column(Integer, default=0)
+    on_hold_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    symptom: Mapped[str] = mapped_column(String(200), default="")
+    caused_by: Mapped[str] = mapped_column(String(100), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("source", "external_ref", name="uq_incident_import_ref"),)
+
+
+class ImportedNameRow(Base):
+    """A name an import met that the store did not know (category, group, user, ci, location)."""
+
+    __tablename__ = "imported_name"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(30))
+
+
+# --- access: SSH keys that say who a person is (migration 0007) ----------------------------------
+
+
+class UserSshKeyRow(Base):
+    """A public key that identifies a person when they come in through the shared SSH account."""
+
+    __tablename__ = "user_ssh_key"
+
+    fingerprint: Mapped[str] = mapped_column(String(100), primary_key=True)  # SHA256:… as ssh-keygen -l
+    user_name: Mapped[str] = mapped_column(ForeignKey("app_user.name"), index=True)
+    key_type: Mapped[str] = mapped_column(String(40))
+    key_data: Mapped[str] = mapped_column(Text)  # the base64 blob
+    comment: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- the catalogue: per-service SLA, routing rules, the catalogue's own chain (migration 0005) ---
+
+
+class ServiceSlaRow(Base):
+    """A service's own targets for one severity; severities without a row use `sla_policy`."""
+
+    __tablename__ = "service_sla"
+
+    service: Mapped[str] = mapped_column(ForeignKey("service.name"), primary_key=True)
+    severity: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_seconds: Mapped[int] = mapped_column(Integer)
+    resolution_seconds: Mapped[int] = mapped_column(Integer)
+
+
+class RoutingRuleRow(Base):
+    """A keyword / service rule proposing category, subcategory and group; tried by `position`."""
+
+    __tablename__ = "routing_rule"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    services: Mapped[list[str]] = mapped_column(JSON)
+    category: Mapped[str] = mapped_column(String(100))
+    subcategory: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class CatalogueHeadRow(Base):
+    """The catalogue chain's head (one row); its existence also says the store has been seeded."""
+
+    __tablename__ = "catalogue_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CatalogueEventRow(Base):
+    """Append-only record of catalogue changes, hash-chained like `timeline_event` (its head is
+    `catalogue_head`), so `eim audit verify` proves the catalogue's history too."""
+
+    __tablename__ = "catalogue_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # added | changed | retired | removed | seeded
+    entity: Mapped[str] = mapped_column(String(20))  # service | ci | group | category | sla | routing
+    name: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_catalogue_event_entity", "entity", "name"),)
+
+
+# --- change management: change records, their targets, incident links, their timeline (migration 0006)
+
+
+class ChangeRow(Base):
+    """A change record, `CHG-000123`; `version` guards against two people ending it at once."""
+
+    __tablename__ = "change_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the number in CHG-000123
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    risk: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(20))
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (Index("ix_change_state", "state", "planned_start"),)
+
+
+class ChangeTargetRow(Base):
+    """A service or configuration item a change affects, with the change's window copied in (kept
+    in step by every state change): "recent changes on X" is then one index range on the window's
+    end, however long X's history, instead of a look at every change X ever had."""
+
+    __tablename__ = "change_target"
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_request.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # service | ci
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # When the change ran or runs: actual times where known, else planned; `active_until` is far in
+    # the future while it is in progress, and NULL once cancelled (it never ran).
+    active_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    active_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_change_target_window", "kind", "name", "active_until", "change_id"),)
+
+
+class ChangeIncidentRow(Base):
+    """An incident tied to a change: caused by it, or opened during it."""
+
+    __tablename__ = "change_incident"
+
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_request.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(20), primary_key=True)  # caused_by | during
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_change_incident_incident", "incident_id"),)
+
+
+class ChangeEventRow(Base):
+    """A change's timeline: append-only and hash-chained like the incidents' (its own chain, whose
+    head is `chain_head` row 6), so `eim change verify` can prove nothing was altered."""
+
+    __tablename__ = "change_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    change_id: Mapped[int] = mapped_column(ForeignKey("change_request.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -83,6 +83,9 @@ class EimApp(App[None]):
         STYLES_DIR / "new_incident.tcss",
         STYLES_DIR / "notes.tcss",
         STYLES_DIR / "outage.tcss",
+        STYLES_DIR / "changes.tcss",
+        STYLES_DIR / "catalogue.tcss",
+        STYLES_DIR / "reports.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -301,6 +304,12 @@ class EimApp(App[None]):
             # Shown (and in the palette) only while a toast is on screen.
             return bool(len(self._notifications))  # False hides it
         return super().check_action(action, parameters)
+
+    def open_incident(self, number: int) -> None:
+        """Push the detail screen of an incident (for screens the detail screen itself opens)."""
+        from eim_tui.tui.screens.detail import DetailScreen
+
+        self.push_screen(DetailScreen(number))
 
     def action_help(self) -> None:
         from eim_tui.tui.dialogs.help import HelpScreen

@@ -49,11 +49,11 @@ def item_names(ref: ReferenceData, service: str) -> list[str]:
     known = ref.service(service.strip())
     if known is not None:
         return list(known.configuration_items)
-    return [ci for s in ref.services for ci in s.configuration_items]
+    return list(ref.item_names)  # every active CI, sorted once per catalogue (reference/data.py)
 
 
 def service_of_item(ref: ReferenceData, ci: str) -> str | None:
-    return next((s.name for s in ref.services if ci.strip() in s.configuration_items), None)
+    return ref.item_services.get(ci.strip())
 
 
 def _compact(delta: timedelta) -> str:

@@ -54,7 +54,23 @@ CASES: dict[str, list[str] | None] = {
     "alerts": None,
     "service": ["service"],
     "groups": ["groups", "show", "network"],
+    "services": ["services", "list"],
+    "cis": ["cis", "list"],
+    "categories": ["categories", "list"],
+    "sla": ["sla", "list"],
+    "routing": ["routing", "list"],
+    "catalog": ["catalog", "export"],
     "status": ["status"],
+    "ssh": ["ssh", "authorized-keys"],
+    "role": ["role", KEY, "--commander", "bob"],
+    "task": ["task", "add", KEY, "--what", "fail over"],
+    "actions": ["actions", "--open"],
+    "update": ["update", KEY, "--text", "failing over"],
+    "subscribe": ["subscribe", KEY, "--user", "bob"],
+    "unsubscribe": ["unsubscribe", KEY, "--user", "bob"],
+    "import": ["import", "servicenow", "events.csv"],
+    "report": ["report", "--by", "month"],
+    "change": ["change", "list", "--json"],
 }
 
 

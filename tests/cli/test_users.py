@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+
 import pytest
+
+
+def _login() -> str:
+    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 def test_list_shows_the_shipped_users_with_roles_and_groups(eim) -> None:
@@ -29,11 +36,12 @@ def test_an_admin_adds_and_changes_users(eim) -> None:
 
 
 def test_whoami_tells_a_login_its_role(eim) -> None:
-    assert eim("--user", "yara", "users", "whoami").out == "yara             viewer      -\n"
+    assert eim("--user", "yara", "users", "whoami").out == (
+        "yara             viewer      -\nyou are yara: named by the owner of the store file (" + _login() + ")\n")
     stranger = eim("--user", "stranger", "users", "whoami", "--json").json
     assert (stranger["role"], stranger["known"]) == ("responder", False)
-    assert eim("--user", "stranger", "users", "whoami", env={"EIM_DEFAULT_ROLE": "viewer"}).out == (
-        "stranger         viewer      - (not in the store: the default role)\n")
+    assert eim("--user", "stranger", "users", "whoami", env={"EIM_DEFAULT_ROLE": "viewer"}).out.splitlines()[0] == (
+        "stranger         viewer      - (not in the store: the default role)")
 
 
 @pytest.mark.parametrize(
@@ -75,7 +83,7 @@ def test_an_unknown_verb_is_one_line_and_exit_2(eim) -> None:
     result = eim("users", "promote", "bob", ok=False)
     assert result.status == 2 and result.out == "" and len(result.err.splitlines()) == 1
     # argparse quotes the choices differently across Python versions; the gist is what matters.
-    assert result.err.startswith("eim: argument list|add|set|show|whoami: invalid choice: 'promote'")
+    assert result.err.startswith("eim: argument list|add|set|retire|show|whoami: invalid choice: 'promote'")
 
 
 def test_a_bad_default_role_is_reported_in_one_line(eim) -> None:

@@ -111,8 +111,8 @@ class Expected:
 
 QUEUE = Expected("eim · All open", ("Key", "Sev", "State", "Title", "SLA", "Age"),
                  re.compile(r"^ +INC-0000\d\d S[1-5]"), sent="All open")
-WALL = Expected("eim wall · all incidents", ("Closest to breach", "Load per group", "Newest", "Key", "Left"),
-                re.compile(r"│ INC-0000\d\d Sev[1-5]"), sent="Closest to breach")
+WALL = Expected("eim wall · all incidents", ("Breached", "About to breach", "Load per group", "Key", "Left"),
+                re.compile(r"│ INC-0000\d\d Sev[1-5]"), sent="About to breach")
 
 
 def free_port() -> int:

@@ -66,7 +66,7 @@ def test_retry_failed_takes_every_failed_one_and_says_what_became_of_each(db_url
     # Text: one line each. The one that failed again is tried again, once, and fails again.
     status, out, _ = _run(["payloads", "retry", "--failed", "--db", db_url], capsys)
     assert status == 1 and out.splitlines() == [
-        f"payload {still_bad}: failed again: unknown service 'nowhere'; see the services in data/services.csv"]
+        f"payload {still_bad}: failed again: unknown service 'nowhere'; add one with eim services add NAME --owner-group GROUP"]
     assert svc.verify_chain().intact
 
 

@@ -10,8 +10,6 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select

@@ -8,13 +8,15 @@ What the form computes lives in `eim_tui.tui.intake_form`; the store is only tou
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from textual import work
 from textual.binding import Binding
 from textual.message import Message
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Input, Select, TextArea
 
@@ -34,6 +36,27 @@ from eim_tui.tui.workers import explain
 ACCEPT_KEY = "ctrl+r"
 # Typing any of these may change what the routing rules propose.
 _PROPOSAL_INPUTS = {"title", "description", "service"}
+
+
+class PrefixSuggester(Suggester):
+    """Completion from a sorted list by bisection: one key costs O(log n), so the catalogue's
+    50,000 CIs complete as fast as 50 (Textual's SuggestFromList scans the whole list per key)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)
+        pairs = sorted((name.casefold(), name) for name in names)
+        self._keys = [key for key, _ in pairs]
+        self._names = [name for _, name in pairs]
+
+    def first(self, value: str) -> str | None:
+        """The first name (in case-folded order) starting with `value`, case-folded already."""
+        index = bisect_left(self._keys, value)
+        if index < len(self._keys) and self._keys[index].startswith(value):
+            return self._names[index]
+        return None
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.first(value) if value else None
 
 
 @dataclass
@@ -70,6 +93,7 @@ class NewIncidentScreen(FormScreen):
         self.proposal: RoutingRule | None = None
         self._proposal_timer: Timer | None = None
         self._saving = False
+        self._every_item: PrefixSuggester | None = None
 
     def form_fields(self) -> list[Field]:
         ref = self.ref
@@ -80,10 +104,9 @@ class NewIncidentScreen(FormScreen):
             Field("impact", "Impact", kind="select", options=intake.IMPACTS, required=True),
             Field("urgency", "Urgency", kind="select", options=intake.URGENCIES, required=True),
             Field("priority", "Priority", kind="info", value=intake.priority_preview(ref, None, None)),
-            Field("service", "Service", placeholder="type; → takes the completion",
-                  suggestions=intake.service_names(ref)),
-            Field("ci", "Configuration item", placeholder="type; → takes the completion",
-                  suggestions=intake.item_names(ref, "")),
+            # Completion (active services and CIs only) is set up in on_mount: PrefixSuggester.
+            Field("service", "Service", placeholder="type; → takes the completion"),
+            Field("ci", "Configuration item", placeholder="type; → takes the completion"),
             Field("detected", "Detected at", placeholder="now",
                   help="empty means now; or 10m ago, 14:05, 2026-11-26T14:05Z"),
             Field("source", "Source", kind="select", options=intake.SOURCES, value=Source.USER_REPORT.value),
@@ -98,6 +121,9 @@ class NewIncidentScreen(FormScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#field-service", Input).suggester = PrefixSuggester(intake.service_names(self.ref))
+        self._every_item = PrefixSuggester(intake.item_names(self.ref, ""))  # built once: 50,000 CIs sort in ~50 ms
+        self.query_one("#field-ci", Input).suggester = self._every_item
         self.draft.load()
 
     # --- live help -------------------------------------------------------------------------------
@@ -113,8 +139,9 @@ class NewIncidentScreen(FormScreen):
             if owner := intake.service_of_item(self.ref, value):
                 self.query_one("#field-service", Input).value = owner
         if name == "service":
-            self.query_one("#field-ci", Input).suggester = SuggestFromList(
-                intake.item_names(self.ref, value or ""), case_sensitive=False)
+            known = self.ref.service((value or "").strip())
+            self.query_one("#field-ci", Input).suggester = (
+                PrefixSuggester(known.configuration_items) if known is not None else self._every_item)
         if name in _PROPOSAL_INPUTS:
             if self._proposal_timer is not None:
                 self._proposal_timer.stop()

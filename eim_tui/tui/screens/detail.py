@@ -27,6 +27,7 @@ from eim_tui.domain.lifecycle import Step, can
 from eim_tui.domain.model import FINAL_STATES, Incident, format_key
 from eim_tui.services.incidents import IncidentDetails
 from eim_tui.tui.dialogs.closure_forms import CloseForm, ResolveForm
+from eim_tui.tui.dialogs.collab_forms import RolesForm, TasksScreen, UpdateForm, update_cadence
 from eim_tui.tui.dialogs.incident_forms import (
     AssignForm,
     CancelForm,
@@ -38,6 +39,7 @@ from eim_tui.tui.dialogs.incident_forms import (
     ReopenForm,
 )
 from eim_tui.tui.render import detail_view as view
+from eim_tui.tui.render.collab_view import collab_panel
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, palette
 from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ChangesFound, WatchesChanges, explain
@@ -85,9 +87,15 @@ class DetailScreen(WatchesChanges, Screen[None]):
         _bind("g", "assign", "Assign", "Assign to a group and/or a person"),
         _bind("p", "prioritize", "Priority", "Change impact / urgency; the priority is recomputed"),
         _bind("t", "timeline", "Timeline", "Every event, filterable; hash-chain status; exports"),
+        _bind("u", "update", "Update", "Send a stakeholder update to the incident's subscribers"),
+        _bind("k", "tasks", "Tasks", "Tasks during the incident and post-incident actions"),
+        _bind("w", "roles", "Roles", "Commander, scribe, communications lead, subject experts"),
         _bind("c", "categorize", "Category", "Change category and subcategory"),
         _bind("m", "major", "Major", "Mark or unmark as a major incident"),
         _bind("l", "link", "Link", "Link a parent (duplicate of), a problem or a change"),
+        _bind("b", "caused_by", "Caused by", "Link the change record that caused this incident", show=False),
+        _bind("i", "ci_incidents", "CI incidents", "The catalogue at this incident's CI: its other open incidents",
+              show=False),
         _bind("x", "close", "Close", "Close: verification, feedback, lessons (and the review if major)"),
         _bind("o", "reopen", "Reopen", "Reopen a resolved incident with a reason"),
         _bind("z", "cancel", "Cancel inc.", "Cancel the incident with a reason"),
@@ -101,13 +109,17 @@ class DetailScreen(WatchesChanges, Screen[None]):
         super().__init__()
         self.number = number
         self.details: IncidentDetails | None = None
+        self.recent_changes: list = []  # changes on its service/CI in the last 24 h (screens/changes.py)
         self._retry: tuple[type[IncidentForm], dict[str, Any], str] | None = None
+        self._cadence: dict | None = None  # [updates] cadence, read once
 
     def compose(self) -> ComposeResult:
         yield Static(Content(f"{format_key(self.number)} · loading…"), id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-summary")
             yield Static(id="detail-sla")
+            yield Static(id="detail-changes")
+            yield Static(id="detail-collab")
             yield Static(id="detail-fields")
             yield Static(id="detail-notes")
             yield Static(id="detail-timeline")
@@ -147,10 +159,29 @@ class DetailScreen(WatchesChanges, Screen[None]):
         self.details = message.details
         self._draw()
         self.refresh_bindings()
+        self.load_changes(message.details.incident)
         if self._retry is not None:
             form, values, error = self._retry
             self._retry = None
             self._ask(form, prefill=values, message=error)
+
+    @work(thread=True, exclusive=True, group="detail-changes", exit_on_error=False, description="load recent changes")
+    def load_changes(self, incident: Incident) -> None:
+        from eim_tui.tui.screens.changes import load_incident_changes
+
+        self.post_message(load_incident_changes(self.app.services, incident))
+
+    def on_incident_changes_loaded(self, message) -> None:
+        from eim_tui.tui.screens.changes import links_panel, recent_changes_panel
+
+        if message.number != self.number:
+            return
+        self.recent_changes = message.recent
+        p = palette(self)
+        panel = recent_changes_panel(message.recent, message.links, p)
+        if message.alert_links:
+            panel = Content("\n").join([panel, links_panel(message.alert_links, p)])
+        self.query_one("#detail-changes", Static).update(panel)
 
     def on_changes_found(self, message: ChangesFound) -> None:
         if self.number in message.changed:
@@ -165,6 +196,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
     def _tick(self) -> None:
         if self.details is not None:
             self.query_one("#detail-sla", Static).update(self._sla())
+            self.query_one("#detail-collab", Static).update(self._collab())
 
     # --- what the state machine allows --------------------------------------------------------------
 
@@ -178,13 +210,15 @@ class DetailScreen(WatchesChanges, Screen[None]):
             allowed = can(self.STEPS[action], i.state)
         elif action in ("assign", "prioritize"):
             allowed = i.is_open
-        elif action in ("categorize", "major", "link"):
+        elif action in ("categorize", "major", "link", "caused_by"):
             allowed = i.state not in FINAL_STATES
+        elif action in ("update", "tasks", "roles"):  # working together: the role decides (greyed)
+            return None if self.app.permissions.forbids("assign" if action == "roles" else "note", i) else True
         else:
             return True
         if not allowed:
             return False  # the state machine forbids it: not shown at all
-        if self.app.permissions.forbids(action, i):
+        if self.app.permissions.forbids("link" if action == "caused_by" else action, i):
             return None  # the role forbids it: greyed, and the service layer would refuse it anyway
         return True
 
@@ -219,6 +253,22 @@ class DetailScreen(WatchesChanges, Screen[None]):
     def action_link(self) -> None:
         self._ask(LinkForm)
 
+    def action_caused_by(self) -> None:
+        from eim_tui.tui.screens.changes import CausedByForm
+
+        self._ask(CausedByForm)
+
+    def action_ci_incidents(self) -> None:
+        from eim_tui.tui.screens.catalogue import CatalogueScreen
+
+        i = self.incident
+        if i is None:
+            return
+        if not (i.configuration_item or i.service):
+            self.notify("This incident names no service or CI; categorize it first.")
+            return
+        self.app.push_screen(CatalogueScreen(ci=i.configuration_item, service=i.service))
+
     def action_resolve(self) -> None:
         self._ask(ResolveForm)
 
@@ -230,6 +280,16 @@ class DetailScreen(WatchesChanges, Screen[None]):
 
     def action_cancel(self) -> None:
         self._ask(CancelForm)
+
+    def action_update(self) -> None:
+        self._ask(UpdateForm)
+
+    def action_roles(self) -> None:
+        self._ask(RolesForm)
+
+    def action_tasks(self) -> None:
+        if self.incident is not None:
+            self.app.push_screen(TasksScreen(self.incident), lambda changed: self.load() if changed else None)
 
     def action_notes(self) -> None:
         try:
@@ -258,6 +318,10 @@ class DetailScreen(WatchesChanges, Screen[None]):
         if incident is None:
             return
         form = form_class(incident, self.app.services.ref, self.app.user, prefill, message)
+        if hasattr(form, "recent_changes"):
+            form.recent_changes = self.recent_changes  # the caused-by form offers them
+        if hasattr(form, "collab") and self.details is not None:
+            form.collab = self.details.collab  # roles and update forms start from what is shown
 
         def saved(values: dict[str, Any] | None) -> None:
             if values is not None:
@@ -275,6 +339,9 @@ class DetailScreen(WatchesChanges, Screen[None]):
             return
         except Exception as exc:  # the store failed: say so, keep the typed text
             self.post_message(ActionRefused(f"could not save: {explain(exc)}", False, retry))
+            return
+        if not isinstance(incident, Incident):  # roles, tasks, updates: the incident itself is unchanged
+            self.post_message(ActionDone(f"{format_key(self.number)} {done}"))
             return
         unchanged = incident.version == version  # the use case found nothing to change
         self.post_message(ActionDone(f"{incident.key}: nothing changed" if unchanged else f"{incident.key} {done}"))
@@ -296,7 +363,14 @@ class DetailScreen(WatchesChanges, Screen[None]):
 
     def _sla(self) -> Content:
         i = self.details.incident  # type: ignore[union-attr]
-        return view.sla_panel(i, self.app.services.ref.policy(i.priority), self.app.clock.now(), palette(self))
+        return view.sla_panel(i, self.app.services.ref.policy(i.priority, i.service), self.app.clock.now(), palette(self))
+
+    def _collab(self) -> Content:
+        d = self.details
+        assert d is not None
+        if self._cadence is None:
+            self._cadence = update_cadence(self.app)
+        return collab_panel(d.incident, d.collab, self._cadence, self.app.clock.now(), palette(self))
 
     def _draw(self) -> None:
         d = self.details
@@ -305,6 +379,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
         self.query_one("#detail-title", Static).update(view.title(d.incident, p))
         self.query_one("#detail-summary", Static).update(view.summary(d.incident, p))
         self.query_one("#detail-sla", Static).update(self._sla())
+        self.query_one("#detail-collab", Static).update(self._collab())
         self.query_one("#detail-fields", Static).update(view.field_groups(d.incident, p))
         self.query_one("#detail-notes", Static).update(view.notes(d, p))
         self.query_one("#detail-timeline", Static).update(view.recent_events(d, p))

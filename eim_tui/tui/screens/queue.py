@@ -81,6 +81,12 @@ class QueueScreen(WatchesChanges, Screen[None]):
         Binding("b", "bulk", "Bulk…", id="queue.bulk",
                 tooltip="Acknowledge, assign, resolve or merge the marked incidents (preview first)"),
         Binding("u", "clear_marks", "Unmark", id="queue.clear_marks", tooltip="Clear every mark"),
+        Binding("C", "changes", "Changes", id="queue.changes", show=False,
+                tooltip="Change records: what is planned, in progress and done, with windows"),
+        Binding("K", "catalogue", "Catalogue", id="queue.catalogue", show=False,
+                tooltip="The catalogue: services, their configuration items and open incidents"),
+        Binding("R", "reports", "Reports", id="queue.reports", show=False,
+                tooltip="Reports: MTTA, MTTR, SLA compliance, charts, where incidents wait"),
         Binding("escape", "clear_filter", "Clear filter", id="queue.clear_filter", show=False,
                 tooltip="Drop the filter"),
     ]
@@ -358,6 +364,21 @@ class QueueScreen(WatchesChanges, Screen[None]):
             return
         self.app.push_screen(NewIncidentScreen())
 
+    def action_changes(self) -> None:
+        from eim_tui.tui.screens.changes import ChangesScreen
+
+        self.app.push_screen(ChangesScreen())
+
+    def action_catalogue(self) -> None:
+        from eim_tui.tui.screens.catalogue import CatalogueScreen
+
+        self.app.push_screen(CatalogueScreen())
+
+    def action_reports(self) -> None:
+        from eim_tui.tui.screens.reports import ReportsScreen
+
+        self.app.push_screen(ReportsScreen())
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         for view in VIEWS:
             yield SystemCommand(f"View: {view.label}", f"Show {view.label.lower()} incidents",
@@ -365,6 +386,8 @@ class QueueScreen(WatchesChanges, Screen[None]):
         for sort in SORTS:
             yield SystemCommand(f"Sort: {sort.label}", f"Order the queue by {sort.label.lower()}",
                                 partial(setattr, self, "sort", sort))
+        yield SystemCommand("Reports", "MTTA, MTTR, SLA compliance, charts, where incidents wait (R)",
+                            self.action_reports)
         if self.query_one(QueueTable).marked:
             from eim_tui.services.bulk import BulkKind
 

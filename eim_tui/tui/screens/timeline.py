@@ -36,6 +36,9 @@ KIND_FILTERS: list[tuple[str, frozenset[EventKind]]] = [
     ("notes", frozenset({EventKind.NOTE_ADDED, EventKind.NOTE_EDITED})),
     ("SLA", frozenset({EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.ESCALATION})),
     ("alerts", frozenset({EventKind.ALERT_RECEIVED, EventKind.ALERT_RESOLVED, EventKind.NOTIFICATION_SENT})),
+    ("together", frozenset({EventKind.ROLES_CHANGED, EventKind.TASK_ADDED, EventKind.TASK_DONE,
+                            EventKind.SUBSCRIBERS_CHANGED, EventKind.STAKEHOLDER_UPDATE, EventKind.UPDATE_DUE,
+                            EventKind.UPDATE_MISSED, EventKind.ACTION_OVERDUE})),
 ]
 
 KIND_LABEL = {
@@ -44,6 +47,9 @@ KIND_LABEL = {
     EventKind.ALERT_RECEIVED: "alert", EventKind.ALERT_RESOLVED: "alert end", EventKind.SLA_WARNING: "SLA warn",
     EventKind.SLA_BREACH: "SLA breach", EventKind.NOTIFICATION_SENT: "notified", EventKind.ESCALATION: "escalated",
     EventKind.LINKED: "link",
+    EventKind.ROLES_CHANGED: "roles", EventKind.TASK_ADDED: "task", EventKind.TASK_DONE: "task done",
+    EventKind.SUBSCRIBERS_CHANGED: "subscribe", EventKind.STAKEHOLDER_UPDATE: "update",
+    EventKind.UPDATE_DUE: "upd. due", EventKind.UPDATE_MISSED: "upd. miss", EventKind.ACTION_OVERDUE: "overdue",
 }
 
 

@@ -15,7 +15,7 @@ the clocks about to run out, and the load per group.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from textual import work
@@ -26,12 +26,20 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
+from eim_tui.domain.access import can_see
 from eim_tui.domain.board import FRESH, BoardScope, BoardSnapshot, is_fresh_breach
 from eim_tui.domain.model import QueueRow
 from eim_tui.domain.priority import SEVERITIES
+from eim_tui.services.collab import CollabCases, MajorSummary
+from eim_tui.tui.dialogs.collab_forms import update_cadence
 from eim_tui.tui.widgets.wall_banners import AlertBanner, BoardAlert, MajorBanner
 from eim_tui.tui.widgets.wall_figures import CompactCounters, SeverityPanel, TodayPanel
-from eim_tui.tui.widgets.wall_lists import BreachedList, GroupLoadPanel, NewestList, WarningList
+from eim_tui.tui.widgets.wall_lists import (
+    BreachedList,
+    GroupLoadPanel,
+    NewestList,
+    WarningList,
+)
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 
@@ -39,6 +47,7 @@ from eim_tui.tui.workers import ReportsWorkers, explain
 class BoardLoaded(Message):
     snapshot: BoardSnapshot
     new_sev1: list[QueueRow]  # Sev1 incidents open now that were not in the previous snapshot
+    majors: dict[int, MajorSummary] = field(default_factory=dict)  # roles and next update, by number
 
 
 @dataclass
@@ -117,10 +126,14 @@ class WallScreen(ReportsWorkers, Screen[None]):
             new_sev1: list[QueueRow] = []
             if previous is not None and (fresh := snapshot.sev1_open - previous.sev1_open):
                 new_sev1 = svc.rows(sorted(fresh, reverse=True)[:5], viewer=self.app.user)
+            # Who leads each major incident and when stakeholders hear next — not for a confidential
+            # one the viewer may not see (its placeholder names nobody).
+            visible = [row.number for row in snapshot.majors if can_see(self.app.user_context, row)]
+            majors = CollabCases(svc).major_summaries(visible, update_cadence(self.app)) if visible else {}
         except Exception as exc:  # shown in the header, and the next poll tries again
             self.post_message(BoardFailed(explain(exc)))
             return
-        self.post_message(BoardLoaded(snapshot, new_sev1))
+        self.post_message(BoardLoaded(snapshot, new_sev1, majors))
 
     def on_board_unchanged(self, _: BoardUnchanged) -> None:
         self._loading = False
@@ -147,7 +160,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
             panel.show(snapshot.severity(panel.severity))
         self.query_one(CompactCounters).show(snapshot, now)
         self.query_one(TodayPanel).show(snapshot, now)
-        self.query_one(MajorBanner).show(snapshot.majors, now)
+        self.query_one(MajorBanner).show(snapshot.majors, now, message.majors)
         self.query_one(BreachedList).show(snapshot.breached, now, flashing, total=snapshot.total.breached)
         self.query_one(WarningList).show(snapshot.warning, now, flashing, total=snapshot.warning_total)
         self.query_one(NewestList).show(snapshot.newest, now, flashing)

@@ -1,16 +1,19 @@
-"""The wall board's banners: major incidents in progress, and alerts (a new Sev1, a fresh breach)
-that flash for thirty seconds. Both hide themselves when they have nothing to say."""
+"""The wall board's banners: major incidents in progress (with their commander and when
+stakeholders hear next), and alerts (a new Sev1, a fresh breach) that flash for thirty seconds.
+Both hide themselves when they have nothing to say."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
 
+from eim_tui.domain.durations import format_duration as short_duration
 from eim_tui.domain.model import QueueRow
+from eim_tui.services.collab import MajorSummary
 from eim_tui.tui.render.queue_columns import owner_text
 from eim_tui.tui.widgets.wall_lists import WallWidget, countdown
 
@@ -39,9 +42,12 @@ class MajorBanner(WallWidget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: tuple[QueueRow, ...] = ()
+        self.summaries: Mapping[int, MajorSummary] = {}
 
-    def show(self, rows: Sequence[QueueRow], now: datetime) -> None:
+    def show(self, rows: Sequence[QueueRow], now: datetime,
+             summaries: Mapping[int, MajorSummary] | None = None) -> None:
         self.rows = tuple(rows)
+        self.summaries = summaries or {}
         self.set_class(bool(self.rows), "-active")
         self.tick(now)
 
@@ -62,10 +68,26 @@ class MajorBanner(WallWidget):
             line.append("  ")
             line.append(row.title)
             line.append(f"  · {owner_text(row)}")
+            if (summary := self.summaries.get(row.number)) is not None:
+                self._lead_and_update(line, summary)
             if i == len(shown) - 1:
                 _tail(line, len(self.rows) - len(shown), Style(bold=True))
             lines.append(line)
         return Text("\n", no_wrap=True).join(lines)
+
+
+    def _lead_and_update(self, line: Text, summary: MajorSummary) -> None:
+        """`· cmdr bob · next update 14:30 (in 12m)`, or `update OVERDUE 5m` in the breach style."""
+        line.append(f"  · cmdr {summary.commander or '—'}")
+        due = summary.next_update_at
+        if due is None or self.now is None:
+            return
+        left = (due - self.now).total_seconds()
+        if left < 0:
+            line.append("  · update OVERDUE ", self.style_of("breached"))
+            line.append(short_duration(-left), self.style_of("breached"))
+        else:
+            line.append(f"  · next update {due.astimezone().strftime('%H:%M')} (in {short_duration(left)})")
 
 
 class AlertBanner(WallWidget):

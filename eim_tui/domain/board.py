@@ -7,7 +7,6 @@ look again, what counts as a fresh breach) never touch a database or a clock.
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -146,24 +145,29 @@ def complete_severities(counts: Iterable[SeverityLoad]) -> tuple[SeverityLoad, .
     return tuple(found.get(level, SeverityLoad(level)) for level in SEVERITIES)
 
 
-def summarize_flow(durations: Iterable[tuple[int, float]], targets: Mapping[int, float]) -> FlowSummary:
-    """Median and mean of (severity, seconds) pairs, and how many met their own severity's target."""
+def summarize_flow(durations: Iterable[tuple[int, float] | tuple[int, float, float | None]],
+                   targets: Mapping[int, float]) -> FlowSummary:
+    """Median and mean of (severity, seconds) pairs, and how many met their target: the duration's
+    own when it carries one as a third item (its service's policy), else its severity's."""
     by_level: dict[int, list[float]] = {level: [] for level in SEVERITIES}
-    for level, seconds in durations:
-        by_level.setdefault(level, []).append(seconds if seconds > 0 else 0.0)
-    figures = {level: _figure(by_level.get(level, []), targets.get(level)) for level in SEVERITIES}
+    met: dict[int, int] = {level: 0 for level in SEVERITIES}
+    for level, seconds, *own in durations:
+        seconds = seconds if seconds > 0 else 0.0
+        by_level.setdefault(level, []).append(seconds)
+        target = own[0] if own and own[0] is not None else targets.get(level)
+        if target is not None and seconds <= target:
+            met[level] = met.get(level, 0) + 1
+    figures = {level: _figure(by_level.get(level, []), targets.get(level), met.get(level, 0)) for level in SEVERITIES}
     everything = [s for values in by_level.values() for s in values]
-    overall = _figure(everything, None)
+    overall = _figure(everything, None, 0)
     overall = replace(overall, within_target=sum(f.within_target for f in figures.values()))
     return FlowSummary(overall, figures)
 
 
-def _figure(values: list[float], target: float | None) -> FlowFigure:
+def _figure(values: list[float], target: float | None, within: int) -> FlowFigure:
     if not values:
         return FlowFigure(target=target)
-    ordered = sorted(values)
-    within = bisect.bisect_right(ordered, target) if target is not None else 0
-    return FlowFigure(len(ordered), statistics.median(ordered), statistics.fmean(ordered), within, target)
+    return FlowFigure(len(values), statistics.median(values), statistics.fmean(values), within, target)
 
 
 def local_day_start(now: datetime) -> datetime:

@@ -174,7 +174,9 @@ class Services(NoteCases, AuditCases):
         looker = None if viewer is None else self.access.context(viewer)
         hide = looker is not None and not looker.sees_confidential
         with self.db.read() as session:
-            snapshot = load_board(session, scope, now, local_day_start(now), self.ref.policies, hide_confidential=hide)
+            ref = self.ref
+            snapshot = load_board(session, scope, now, local_day_start(now), ref.policies, hide_confidential=hide,
+                                  service_policies=ref.service_policies)
         return snapshot if looker is None else snapshot.redacted(lambda rows: visible_rows(looker, rows))
 
     # --- logging -------------------------------------------------------------------------------

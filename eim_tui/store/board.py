@@ -73,8 +73,10 @@ def load_board(
     policies: Mapping[int, SlaPolicy],
     limits: BoardLimits = BoardLimits(),
     hide_confidential: bool = False,
+    service_policies: Mapping[tuple[str, int], SlaPolicy] | None = None,
 ) -> BoardSnapshot:
-    """Every figure of one board, read in one session (so they agree with one another)."""
+    """Every figure of one board, read in one session (so they agree with one another). Today's
+    "within target" counts each incident against its service's policy where one exists."""
     marker = chain_seq(session)
     where = scope_condition(scope, now, hide_confidential)
     is_open = Inc.is_open == true()
@@ -158,8 +160,8 @@ def load_board(
         majors=tuple(rows[n] for n in major_numbers if n in rows),
         newest=tuple(rows[n] for n in newest_numbers if n in rows),
         sev1_open=sev1,
-        acknowledged=_acknowledged_today(session, where, day_start, now, policies),
-        resolved=_resolved_today(session, where, day_start, now, policies),
+        acknowledged=_acknowledged_today(session, where, day_start, now, policies, service_policies or {}),
+        resolved=_resolved_today(session, where, day_start, now, policies, service_policies or {}),
         breached=tuple(sorted((rows[n] for n in breached_numbers if n in rows), key=breach_order)),
         warning=tuple(rows[n] for n in warning_numbers if n in rows),
         warning_total=warning_total,
@@ -227,25 +229,30 @@ def _seconds_between(session: Session, later, earlier):
 
 
 def _acknowledged_today(
-    session: Session, where, day_start: datetime, now: datetime, policies: Mapping[int, SlaPolicy]
+    session: Session, where, day_start: datetime, now: datetime, policies: Mapping[int, SlaPolicy],
+    service_policies: Mapping[tuple[str, int], SlaPolicy],
 ) -> FlowSummary:
     """Time to acknowledge of everything acknowledged since local midnight (`ix_incident_acknowledged`)."""
     took = _seconds_between(session, Inc.acknowledged_at, Inc.reported_at)
     rows = session.execute(
-        select(Inc.priority, took).where(Inc.acknowledged_at >= day_start, Inc.acknowledged_at <= now, where)
+        select(Inc.priority, took, Inc.service).where(Inc.acknowledged_at >= day_start, Inc.acknowledged_at <= now,
+                                                      where)
     ).all()
     targets = {level: p.response.total_seconds() for level, p in policies.items()}
-    return summarize_flow(((p, float(s or 0)) for p, s in rows), targets)
+    own = {key: p.response.total_seconds() for key, p in service_policies.items()}
+    return summarize_flow(((p, float(s or 0), own.get((service, p))) for p, s, service in rows), targets)
 
 
 def _resolved_today(
-    session: Session, where, day_start: datetime, now: datetime, policies: Mapping[int, SlaPolicy]
+    session: Session, where, day_start: datetime, now: datetime, policies: Mapping[int, SlaPolicy],
+    service_policies: Mapping[tuple[str, int], SlaPolicy],
 ) -> FlowSummary:
     """Time to resolve (time on an SLA-pausing hold left out, as the SLA clock does) of everything
     resolved since local midnight (`ix_incident_resolved`; reopening clears `resolved_at`)."""
     took = _seconds_between(session, Inc.resolved_at, Inc.reported_at) - Inc.sla_paused_seconds
     rows = session.execute(
-        select(Inc.priority, took).where(Inc.resolved_at >= day_start, Inc.resolved_at <= now, where)
+        select(Inc.priority, took, Inc.service).where(Inc.resolved_at >= day_start, Inc.resolved_at <= now, where)
     ).all()
     targets = {level: p.resolution.total_seconds() for level, p in policies.items()}
-    return summarize_flow(((p, float(s or 0)) for p, s in rows), targets)
+    own = {key: p.resolution.total_seconds() for key, p in service_policies.items()}
+    return summarize_flow(((p, float(s or 0), own.get((service, p))) for p, s, service in rows), targets)

@@ -191,3 +191,32 @@ def test_confidential_incidents_are_placeholders_and_filters_cannot_find_them(sv
     member = svc.board(BoardScope(filter=parse("ransomware")), viewer="quentin")
     assert member.total.open == 1
     assert next(r for r in member.newest if r.number == secret.number).title == "Ransomware note on fs-02"
+
+
+def test_today_within_target_uses_a_services_own_policy(svc, clock) -> None:
+    """Two Sev2 acknowledged ten minutes after their report: within the severity's response target,
+    but one is on a service whose own Sev2 target is five minutes — it is counted as missed."""
+    import dataclasses
+    from datetime import timedelta
+
+    from eim_tui.domain.intake import NewIncident
+
+    start = clock.now()
+    numbers = []
+    for service in ("payments", "email"):
+        numbers.append(svc.log_incident(NewIncident(title=f"{service} slow", impact=2, urgency=2, service=service),
+                                        "monitor").number)
+    clock.set(start + timedelta(minutes=10))
+    for number in numbers:
+        svc.acknowledge(number, "alice")
+    severity = svc.get(numbers[0]).priority
+    policy = svc.ref.policies[severity]
+    assert policy.response > timedelta(minutes=10)
+    strict = {("payments", severity): dataclasses.replace(policy, response=timedelta(minutes=5))}
+    now = clock.now()
+    with svc.db.read() as session:
+        plain = load_board(session, BoardScope(), now, local_day_start(now), svc.ref.policies)
+        own = load_board(session, BoardScope(), now, local_day_start(now), svc.ref.policies, service_policies=strict)
+    assert plain.acknowledged.by_severity[severity].within_target == 2
+    assert own.acknowledged.by_severity[severity].within_target == 1
+    assert own.acknowledged.overall.within_target == plain.acknowledged.overall.within_target - 1

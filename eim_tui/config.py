@@ -30,8 +30,10 @@ to start rather than guess.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,11 +114,29 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     )
 
 
+def read_regular_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of a file a person named, refusing anything that is not a regular file.
+
+    A device (`/dev/zero`), a FIFO or a directory named where a file belongs would be read for
+    ever or fail obscurely; it raises OSError(EINVAL, "not a regular file") instead, which every
+    caller already turns into its one-line message."""
+    fd = os.open(Path(path).expanduser(), os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        with os.fdopen(fd, "r", encoding=encoding, closefd=True) as source:
+            fd = -1
+            return source.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     if not path.exists():
         return "", {}
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))

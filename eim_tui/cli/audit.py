@@ -13,9 +13,9 @@ the store's writers cannot rewrite it. `export` writes every event with its hash
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from eim_tui.cli.errors import Parser, UsageError
+from eim_tui.config import read_regular_text
 
 
 def add_parsers(sub, common, db_only) -> None:
@@ -89,7 +89,7 @@ def _with_store(args, svc) -> int:
 
 def _lines(path: str) -> list[str]:
     try:
-        return Path(path).read_text(encoding="utf-8").splitlines()
+        return read_regular_text(path).splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8 text'}") from None
 

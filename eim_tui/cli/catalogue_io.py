@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eim_tui.cli.errors import Parser, UsageError
+from eim_tui.config import read_regular_text
 
 MAP_KEYS = ("name", "service", "kind", "owner_group", "attributes")
 MAX_SHOWN = 20  # bad rows listed before "… and N more"
@@ -154,7 +155,7 @@ def show_plan(plan) -> None:
 def read_text(path: Path, encoding: str = "utf-8") -> str:
     """A file the user named, as text; what is wrong with it (or its name) is one line."""
     try:
-        return path.read_text(encoding=encoding)
+        return read_regular_text(path, encoding)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -179,6 +179,10 @@ def _retry(args, svc) -> int:
         raise UsageError("give payload IDs or --failed, not both")
     if not (args.ids or args.failed):
         raise UsageError("name the payloads to retry (eim payloads retry ID…) or give --failed for every failed one")
+    try:  # first: a mistaken --rules is refused whether or not anything waits
+        routing = load_alert_routing(svc.ref, args.rules)
+    except ReferenceError as exc:
+        raise UsageError(str(exc)) from None
     if args.failed:
         ids = sorted(p.id for p in svc.payloads(PayloadStatus.FAILED, RETRY_LIMIT))
         if not ids:
@@ -187,10 +191,6 @@ def _retry(args, svc) -> int:
             else:
                 print("no failed payloads to retry")
             return 0
-    try:
-        routing = load_alert_routing(svc.ref, args.rules)
-    except ReferenceError as exc:
-        raise UsageError(str(exc)) from None
     processor = AlertProcessor(svc, routing)
     if not args.failed:
         ids = list(dict.fromkeys(args.ids))  # each once, in the order given

@@ -74,7 +74,7 @@ def collect_problems(args: argparse.Namespace, svc) -> list[str]:
 def cmd_service(args, svc) -> int:
     from eim_tui.notify.settings import read_settings
 
-    routing = _routing(args) if args.ingest else None
+    routing = _routing(args) if args.ingest or args.rules else None  # --check checks --rules too
     svc = open_store(args)
     try:
         problems = collect_problems(args, svc)

@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from eim_tui.config import Config
+from eim_tui.config import Config, read_regular_text
 from eim_tui.domain.durations import parse_duration
 from eim_tui.notify.channels import check_url
 from eim_tui.services.notifications import DeliveryPolicy
@@ -117,7 +117,7 @@ def _cadence(table: Any, problem) -> dict[int, timedelta]:
 
 def _text(path: Path | None) -> str:
     try:
-        return path.read_text(encoding="utf-8") if path is not None and path.exists() else ""
+        return read_regular_text(path) if path is not None and path.exists() else ""
     except (OSError, UnicodeDecodeError):
         return ""
 

@@ -8,6 +8,7 @@ loader all build on these, so every mistake in an edited file reads the same way
 
 from __future__ import annotations
 
+import errno
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from eim_tui.config import read_regular_text
 from eim_tui.domain.priority import SEVERITIES
 
 
@@ -28,8 +30,11 @@ class DataFile:
     def __init__(self, data_dir: Path, name: str) -> None:
         self.name = name
         try:
-            self.text = (data_dir / name).read_text(encoding="utf-8")
+            self.text = read_regular_text(data_dir / name)
         except OSError as exc:
+            if exc.errno == errno.EINVAL:  # a device, a pipe or a directory named as the file
+                raise ReferenceError(f"{data_dir / name}: cannot be read (not a regular file); "
+                                     "name a TOML or CSV file") from None
             raise ReferenceError(f"{name}: cannot be read ({exc.strerror}); restore it in {data_dir}") from exc
 
     def toml(self) -> dict[str, Any]:

@@ -126,7 +126,8 @@ def load_map(path: str | Path) -> ImportMap:
     """A map from a TOML file (docs/import-map.example.toml); a mistake in it is a ValidationError."""
     source = Path(path).expanduser()
     if not source.is_file():  # a device or a pipe would be read for ever
-        raise ValidationError(f"cannot read the map {path}: no such file")
+        raise ValidationError(f"cannot read the map {path}: "
+                              f"{'not a regular file' if source.exists() else 'no such file'}")
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -226,8 +226,8 @@ def import_history(svc, path: str | Path, imap: ImportMap = SERVICENOW, dry_run:
                    progress: Progress | None = None) -> ImportSummary:
     """Read the export at `path`, then write what is new or changed, one transaction per batch."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise ValidationError(f"cannot read {path}: no such file")
+    if not path.is_file():  # a device or a pipe would be read for ever
+        raise ValidationError(f"cannot read {path}: {'not a regular file' if path.exists() else 'no such file'}")
     summary = ImportSummary(dry_run=dry_run)
     tickets = _read(path, imap, summary)
     with svc.db.read() as session:

@@ -294,3 +294,38 @@ def test_a_message_quoting_control_characters_stays_one_line(eim) -> None:
     result = eim("new", "--frobnicate", "a\nb\rc\x1b[31m\x1e", ok=False)
     assert result.status == 2 and result.err.count("\n") == 1, str(result)
     assert result.err == "eim: unrecognized arguments: --frobnicate a\\nb\\rc\\x1b[31m\\x1e (see eim --help)\n"
+
+
+FILE_OPTIONS = [  # every command line that reads a file the person named; {bad} is the device or FIFO
+    ("cis", "import", "{bad}", "--map", "{map}"),
+    ("cis", "import", "{csv}", "--map", "{bad}"),
+    ("catalog", "apply", "{bad}"),
+    ("import", "servicenow", "{bad}"),
+    ("import", "csv", "{csv}", "--map", "{bad}"),
+    ("audit", "verify", "--file", "{bad}"),
+    ("audit", "verify", "--file", "{bad}", "--anchor", "{bad}"),
+    ("payloads", "retry", "--failed", "--rules", "{bad}"),
+    ("ingest", "--rules", "{bad}", "--listen", "127.0.0.1:1"),
+    ("service", "--rules", "{bad}", "--check"),
+]
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory"])
+@pytest.mark.parametrize("argv", FILE_OPTIONS, ids=lambda a: " ".join(a).replace("{", "").replace("}", ""))
+def test_a_device_fifo_or_directory_named_as_a_file_is_refused_in_one_line(eim, tmp_path, argv, kind) -> None:
+    """The CLI fuzz was OOM-killed: `/dev/zero` as `eim cis import FILE` was read whole (endless).
+    Every file option now refuses what is not a regular file before reading it."""
+    if kind == "device":
+        bad = "/dev/zero"
+    elif kind == "fifo":
+        bad = str(tmp_path / "pipe")
+        os.mkfifo(bad)  # nobody writes: reading it would wait for ever
+    else:
+        bad = str(tmp_path)
+    (tmp_path / "map.toml").write_text('name = "name"\nservice = "service"\n', encoding="utf-8")
+    (tmp_path / "cis.csv").write_text("name,service\nweb-01,email\n", encoding="utf-8")
+    words = {"bad": bad, "map": str(tmp_path / "map.toml"), "csv": str(tmp_path / "cis.csv")}
+    args = [part.format(**words) for part in argv]
+    result = eim("--user", "admin", *args, ok=False)
+    assert result.status == 2 and result.err.startswith("eim: ") and result.err.count("\n") == 1, str(result)
+    assert "Traceback" not in result.err

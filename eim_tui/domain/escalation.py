@@ -33,6 +33,7 @@ class Recipient(StrEnum):
     SHIFT_LEAD = "shift_lead"  # the assignment group's shift lead
     ASSIGNEE = "assignee"
     GROUP = "group"  # every member of the assignment group
+    COMMANDER = "commander"  # the incident's commander (its roles), when one is named
 
 
 class Kind(StrEnum):
@@ -153,10 +154,12 @@ def _clock_of(trigger: Trigger) -> str:
     return {Trigger.RESPONSE_BREACHED: "response", Trigger.RESOLUTION_BREACHED: "resolution"}.get(trigger, "")
 
 
-def recipients(rule: EscalationRule, incident: Incident, group: Group | None) -> tuple[str, ...]:
-    """Who an escalation alerts, in rule order, each once."""
+def recipients(rule: EscalationRule, incident: Incident, group: Group | None, commander: str = "") -> tuple[str, ...]:
+    """Who an escalation alerts, in rule order, each once (`commander`: the incident's, if any)."""
     people: list[str] = []
     for who in rule.notify:
+        if who is Recipient.COMMANDER and commander:
+            people.append(commander)
         if who is Recipient.SHIFT_LEAD and group is not None and group.shift_lead:
             people.append(group.shift_lead)
         elif who is Recipient.ASSIGNEE and incident.assignee:

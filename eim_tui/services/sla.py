@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events
-from eim_tui.domain.escalation import EscalationRule, Kind, SlaMoment, escalated, moments, recipients
+from eim_tui.domain.collab import IncidentRole
+from eim_tui.domain.escalation import EscalationRule, Kind, Recipient, SlaMoment, escalated, moments, recipients
 from eim_tui.domain.events import show
 from eim_tui.domain.model import EventKind, Incident, TimelineEvent
 from eim_tui.domain.sla_alerts import AlertEvent
+from eim_tui.store import collab as collab_rows
 from eim_tui.store import repository, sla_queries, timeline
 
 if TYPE_CHECKING:
@@ -181,12 +183,13 @@ class SlaService:
         marks: list[tuple[int, SlaMoment, tuple[str, ...]]] = []
         current: dict[int, Incident] = {}
         first: dict[int, Incident] = {}
+        commanders = self._commanders(session, {i.number for i, m in todo if m.kind is Kind.ESCALATION})
         for incident, moment in todo:
             # Every moment comes from the incident as first read, so an escalation that changes it
             # (a raised severity moves the due instants) cannot hide a sibling due at the same instant.
             state = current.get(incident.number, incident)
             if moment.kind is Kind.ESCALATION:
-                event, after, people = self._escalation_event(state, moment)
+                event, after, people = self._escalation_event(state, moment, commanders.get(incident.number, ""))
                 marks.append((len(drafts), moment, people))
                 drafts.append(event)
                 if after != state:
@@ -233,7 +236,8 @@ class SlaService:
         return None if event is None else Recorded(moment, event)
 
     def _escalate(self, session: Session, incident: Incident, moment: SlaMoment) -> tuple[Recorded | None, Incident]:
-        draft, after, people = self._escalation_event(incident, moment)
+        commander = self._commanders(session, {incident.number}).get(incident.number, "")
+        draft, after, people = self._escalation_event(incident, moment, commander)
         now = self.svc.clock.now()
         event = timeline.append_once(session, draft, now, ACTOR)
         if event is None:
@@ -257,9 +261,17 @@ class SlaService:
                 "severity": incident.priority}
         return timeline.NewEvent(moment.number, kind, summary, data, once_key=moment.once_key)
 
-    def _escalation_event(self, incident: Incident, moment: SlaMoment) -> tuple[timeline.NewEvent, Incident, tuple[str, ...]]:
+    def _commanders(self, session: Session, numbers: set[int]) -> dict[int, str]:
+        """Each incident's commander, read only when some rule alerts the commander."""
+        if not numbers or not any(Recipient.COMMANDER in r.notify for r in self._rules_by_name.values()):
+            return {}
+        return {n: user for n, roles in collab_rows.roles_by_incident(session, sorted(numbers)).items()
+                for role, user in roles if role is IncidentRole.COMMANDER}
+
+    def _escalation_event(self, incident: Incident, moment: SlaMoment, commander: str = ""
+                          ) -> tuple[timeline.NewEvent, Incident, tuple[str, ...]]:
         rule = self._rules_by_name[moment.rule]
-        people = recipients(rule, incident, self.ref.group(incident.assignment_group))
+        people = recipients(rule, incident, self.ref.group(incident.assignment_group), commander)
         after = escalated(incident, rule, self.ref.matrix, self.ref.policies_for(incident.service))
         actions = []
         if after.escalated and not incident.escalated:

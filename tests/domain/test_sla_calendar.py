@@ -124,6 +124,15 @@ def test_recipients_come_from_the_group() -> None:
     assert recipients(rule, make_incident(priority=1), None) == ()
 
 
+def test_the_commander_is_a_recipient_only_when_one_is_named() -> None:
+    group = Group("dba", shift_lead="esther", members=("esther", "bob"))
+    rule = EscalationRule("r", Trigger.RESPONSE_BREACHED, frozenset({1}),
+                          notify=(Recipient.COMMANDER, Recipient.SHIFT_LEAD))
+    assert recipients(rule, make_incident(priority=1), group, commander="dmitri") == ("dmitri", "esther")
+    assert recipients(rule, make_incident(priority=1), group) == ("esther",)
+    assert recipients(rule, make_incident(priority=1), group, commander="esther") == ("esther",)  # once
+
+
 # --- the files ------------------------------------------------------------------------------------
 
 

@@ -124,6 +124,30 @@ def test_the_escalation_mail_reaches_the_shift_lead_with_no_tui_running(db_url: 
     assert "\x1b[" not in log and not any(line[:4].isdigit() for line in log.splitlines())  # journald: no stamps
 
 
+def test_the_commander_is_reached_when_the_response_sla_breaches(db_url: str, tmp_path: Path) -> None:
+    """Escalation rules can name the incident's commander (`notify = ["commander"]`): the shipped
+    response-breached rule does, so the commander set with `eim role` gets the mail, once."""
+    _log_sev1(db_url, minutes_ago=20, assignee="bob")  # Sev1 response is 15 minutes: breached
+    with Mailbox() as box:
+        for args in (("users", "set", "dmitri", "--notify", box.url("dmitri@example.com")),
+                     ("role", "INC-000001", "--commander", "dmitri")):
+            done = _eim(db_url, *args, "--user", "admin")
+            assert done.returncode == 0, done.stderr
+        service = Service(db_url, tmp_path).start()
+        try:
+            mail = wait_for(lambda: [m for m in box.messages if m["to"] == "dmitri@example.com"], "the mail")[0]
+            time.sleep(1.5)  # a second delivery would come now
+        finally:
+            assert service.stop() == 0
+        assert mail["subject"].startswith("Sev1 INC-000001 escalated: Core switch down in dc1")
+        assert "first response SLA breached" in mail["body"]
+        assert len([m for m in box.messages if m["to"] == "dmitri@example.com"]) == 1
+    breached = [d for _, _, d in _timeline(db_url, EventKind.ESCALATION) if d["rule"] == "response-breached"]
+    assert len(breached) == 1 and "dmitri" in breached[0]["notify"]
+    sent = [s for _, s, d in _timeline(db_url, EventKind.NOTIFICATION_SENT) if d.get("ok")]
+    assert sent.count("notified dmitri by mailto") == 1
+
+
 def test_a_webhook_failing_twice_gets_it_once_and_a_refused_one_is_retried(db_url: str, tmp_path: Path) -> None:
     _log_sev1(db_url, assignee="bob")
     dead_port = free_port()

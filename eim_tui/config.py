@@ -41,9 +41,8 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from eim_tui.domain.access import parse_role
 from eim_tui.domain.errors import ValidationError
-from eim_tui.domain.model import Role
+from eim_tui.domain.roles import Role, parse_role
 
 CHANNELS = ("toast", "bell", "terminal", "desktop")
 ESCAPES = ("osc777", "osc9", "osc99")

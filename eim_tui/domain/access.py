@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from eim_tui.domain.errors import PermissionDenied, ValidationError
-from eim_tui.domain.model import Incident, QueueRow, Role, State
+from eim_tui.domain.errors import PermissionDenied
+from eim_tui.domain.model import Incident, QueueRow, State
+from eim_tui.domain.roles import Role, parse_role  # noqa: F401 - parse_role re-exported
 
 SECURITY_GROUP = "security-ops"
 CONFIDENTIAL_TITLE = "confidential"
@@ -73,14 +74,6 @@ LEAD_ONLY = frozenset({Action.CANCEL, Action.OVERRIDE_PRIORITY, Action.CLOSE_MAJ
 ADMIN_ONLY = frozenset({Action.MANAGE_USERS})
 
 ROLE_LABELS = {Role.VIEWER: "viewer", Role.RESPONDER: "responder", Role.SHIFT_LEAD: "shift lead", Role.ADMIN: "admin"}
-
-
-def parse_role(text: str) -> Role:
-    value = text.strip().lower().replace("-", "_").replace(" ", "_")
-    try:
-        return Role(value)
-    except ValueError:
-        raise ValidationError(f"unknown role {text!r}; use one of: {', '.join(r.value for r in Role)}") from None
 
 
 def role_allows(role: Role, action: Action) -> bool:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.roles import Role
 
 
 class State(StrEnum):
@@ -116,13 +117,6 @@ class EventKind(StrEnum):
     UPDATE_DUE = "update_due"
     UPDATE_MISSED = "update_missed"
     ACTION_OVERDUE = "action_overdue"
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    RESPONDER = "responder"
-    SHIFT_LEAD = "shift_lead"
-    ADMIN = "admin"
 
 
 SEVERITY_NAMES = {1: "critical", 2: "high", 3: "moderate", 4: "low", 5: "very low"}

@@ -30,9 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from eim_tui.notify.policy import Audience, SlaNotice, relevant_alerts
 from eim_tui.domain.clock import SystemClock
 from eim_tui.domain.model import Role
+from eim_tui.notify.policy import Audience, SlaNotice, relevant_alerts
 from eim_tui.services.incidents import Services
 from eim_tui.services.sla import DEFAULT_LOOKBACK, Processed, Recorded, SlaService
 
@@ -66,6 +66,7 @@ class SlaScheduler:
         severities: frozenset[int] = frozenset({1, 2, 3}),
         poll_interval: float = 1.0,
         lookback: timedelta = DEFAULT_LOOKBACK,
+        on_change: Callable[[int], None] | None = None,
     ) -> None:
         self.svc = services
         self.sla = SlaService(services)
@@ -86,6 +87,10 @@ class SlaScheduler:
         self._scheduler = None
         self._stopped = False
         self._last_error = ""
+        # Told of every move of the change marker its watch sees (from its thread): `eim service`
+        # queues notifications on it instead of reading the marker a second time each second.
+        self.on_change = on_change
+        self._seen = -1
 
     # --- the work (any thread) -----------------------------------------------------------------
 
@@ -194,10 +199,14 @@ class SlaScheduler:
         if self._stopped:
             return
         try:
-            moved = self.svc.change_marker() != self._marker
+            marker = self.svc.change_marker()
         except Exception as exc:  # noqa: BLE001 - reported once, retried next poll
             self._fail(exc)
             return
+        if marker != self._seen and self.on_change is not None:
+            self._seen = marker
+            self.on_change(marker)
+        moved = marker != self._marker
         due = self.next_at is not None and self.clock.now() >= self.next_at
         if moved or due or self._done_until is None:
             self._run_job()

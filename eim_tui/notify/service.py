@@ -30,10 +30,11 @@ from eim_tui.services.incidents import Services
 from eim_tui.services.notifications import BATCH, NotificationCases, Outcome
 
 SCHEDULER_USER = "eim-service"
-POLL = 1.0  # seconds between looks at the change marker
+POLL = 1.0  # seconds before looking again when the store was away
+REQUEUE_EVERY = 10.0  # seconds between looks for notifications to queue when nothing woke the loop
 SENDERS = 8  # deliveries in flight at once
 STOP_GRACE = 1.5  # seconds given to what is in hand after SIGTERM
-REMIND_EVERY = 5.0  # seconds between looks for stakeholder updates due and overdue actions
+REMIND_EVERY = 15.0  # seconds between looks for stakeholder updates due and overdue actions (cadences are 30 min and more)
 
 
 class EimService:
@@ -50,8 +51,11 @@ class EimService:
         self.started_at = svc.clock.now()
         self.store_pool = ThreadPoolExecutor(2, thread_name_prefix="eim-service-store")
         self.send_pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="eim-service-send")
-        self.scheduler = SlaScheduler(svc, SCHEDULER_USER, on_error=lambda text: log(f"SLA scheduler: {text}"))
+        self.scheduler = SlaScheduler(svc, SCHEDULER_USER, on_error=lambda text: log(f"SLA scheduler: {text}"),
+                                      on_change=self._marker_moved)
         self.wake = asyncio.Event()
+        self.moved = asyncio.Event()  # the scheduler's watch saw the change marker move
+        self.loop: asyncio.AbstractEventLoop | None = None
         self.in_flight: set[asyncio.Future[Any]] = set()
         self.bound: tuple[str, int] | None = None
         self._errors: dict[str, str] = {}
@@ -137,15 +141,27 @@ class EimService:
 
     # --- events into the outbox -----------------------------------------------------------------
 
+    def _marker_moved(self, _marker: int) -> None:
+        """From the scheduler's thread: something changed in the store."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.moved.set)
+
     async def _enqueue_loop(self) -> None:
-        marker = -1
+        """Queue notifications for what changed. The scheduler's watch reads the change marker
+        every second and wakes this loop when it moves (one read a second for the whole service,
+        which idles on a big store); every REQUEUE_EVERY seconds it looks anyway, in case a wake-up
+        was missed while the store was away."""
+        self.loop = asyncio.get_running_loop()
         while True:
-            moved = await self._guard("reading the store", self._store(self.svc.change_marker))
-            if moved is not None and moved != marker:
-                done = await self._guard("queueing notifications", self._store(self._enqueue_all))
-                if done is not None:
-                    marker = moved
-            await asyncio.sleep(POLL)
+            self.moved.clear()
+            done = await self._guard("queueing notifications", self._store(self._enqueue_all))
+            if done is None:  # the store is away: look again soon
+                await asyncio.sleep(POLL)
+                continue
+            try:
+                await asyncio.wait_for(self.moved.wait(), timeout=REQUEUE_EVERY)
+            except TimeoutError:
+                pass
 
     def _enqueue_all(self) -> int:
         total = 0
@@ -208,7 +224,7 @@ class EimService:
 
     async def _sleep_until_due(self) -> None:
         due = await self._guard("reading the outbox", self._store(self.notifications.next_due))
-        wait = 5.0  # claims of a service that died are looked for this often
+        wait = 10.0  # claims of a service that died (held for a lease, minutes) are looked for this often
         if due is not None:
             wait = max(0.05, min(wait, (due - self.svc.clock.now()).total_seconds()))
         try:

@@ -41,8 +41,8 @@ from eim_tui.services.drafts import Drafts
 from eim_tui.services.notes import NoteCases
 from eim_tui.services.permissions import visible_incidents
 from eim_tui.services.similar import SimilarIncident, similar_open
-from eim_tui.store import inbound, queries, repository, timeline, users
 from eim_tui.store import collab as stored_collab
+from eim_tui.store import inbound, queries, repository, timeline, users
 from eim_tui.store import notes as stored_notes
 from eim_tui.store.engine import Database
 from eim_tui.store.reference_sync import seed_catalogue
@@ -157,8 +157,8 @@ class Services(NoteCases, AuditCases):
             return inbound.list_payloads(session, status, limit)
 
     def change_marker(self) -> int:
-        with self.db.read() as session:
-            return queries.chain_seq(session)
+        """The timeline's last sequence number: every change moves it (polled every second)."""
+        return self.db.peek(queries.CHAIN_SEQ) or 0
 
     def changes_since(self, seq: int) -> tuple[int, set[int]]:
         with self.db.read() as session:
@@ -365,7 +365,9 @@ class Services(NoteCases, AuditCases):
         self, number: int, actor: str, verified_by: str = "", rating: int | None = None, comment: str = "",
         lessons: str = "", review: dict[str, Any] | None = None, expected_version: int | None = None,
     ) -> Incident:
-        from eim_tui.services.collab import review_actions_as_tasks  # the review's actions become tasks
+        from eim_tui.services.collab import (
+            review_actions_as_tasks,  # the review's actions become tasks
+        )
 
         return self.change(
             number,

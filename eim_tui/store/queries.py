@@ -220,6 +220,9 @@ def queue_rows(session: Session, numbers: Iterable[int]) -> list[QueueRow]:
     return rows
 
 
+CHAIN_SEQ = select(ChainHeadRow.__table__.c.seq).where(ChainHeadRow.__table__.c.id == 1)  # for Database.peek
+
+
 def chain_seq(session: Session) -> int:
     """The change marker: the timeline's last sequence number (every change appends to it)."""
     return session.execute(select(ChainHeadRow.seq).where(ChainHeadRow.id == 1)).scalar() or 0

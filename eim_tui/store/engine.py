@@ -2,7 +2,12 @@
 
 SQLite is opened in WAL mode with foreign keys and a busy timeout. Writes begin with
 `BEGIN IMMEDIATE`, so two writers queue for the lock instead of failing half-way; reads use a
-second engine with plain deferred transactions, so the UI never waits behind a writer.
+second engine with plain deferred transactions, so the UI never waits behind a writer. Writers in
+one process also queue on a lock of their own (one per file) before they ask SQLite: SQLite's busy
+handler sleeps blindly (25, 50, then 100 ms at a time) while it waits, so a dozen threads taking
+turns at 2 ms transactions — the service's senders beside its alert receiver — would each wait
+hundreds of milliseconds for a lock that is free most of the time; `Turns` wakes the next writer,
+in the order they came, the moment the last one commits.
 
 A store can fail under eim: the server stops, another program holds SQLite's lock, the file or
 its disk is read-only, the disk fills. `read()` and `write()` turn each into a `StoreUnavailable`
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +40,62 @@ from eim_tui.store.health import BUSY_TIMEOUT_MS
 from eim_tui.store.location import default_url  # noqa: F401 - where callers have always found it
 
 PG_CONNECT_TIMEOUT_S = 5  # a server that does not answer (a dead host) is told within this
+
+
+class Turns:
+    """A lock that writers take in the order they asked for it (a plain lock lets the thread that
+    just released it take it straight back, so a sweep writing batch after batch could keep an
+    alert waiting for all of them). The thread holding it may take it again (nested writes)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._owner: int | None = None
+        self._depth = 0
+        self._queue: deque[tuple[int, threading.Event]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """How many threads are queued for it."""
+        return len(self._queue)
+
+    def acquire(self, timeout: float) -> bool:
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me or (self._owner is None and not self._queue):
+                self._owner = me
+                self._depth += 1
+                return True
+            turn = (me, threading.Event())
+            self._queue.append(turn)
+        if turn[1].wait(timeout):
+            return True  # handed over by `release`
+        with self._guard:
+            if self._owner == me:  # handed over just as the wait gave up
+                return True
+            self._queue.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            if self._queue:
+                self._owner, event = self._queue.popleft()
+                self._depth = 1
+                event.set()
+            else:
+                self._owner = None
+
+
+_WRITERS: dict[str, Turns] = {}  # one per SQLite file in this process (see the module's text)
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> Turns:
+    key = os.path.realpath(path)
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(key, Turns())
 
 
 def normalise_url(url: str) -> str:
@@ -151,6 +214,7 @@ class Database:
         self.busy_timeout_ms = busy_timeout_ms
         self.read_only = ""  # why the store cannot be written ("" when it can)
         self.path = ""  # the SQLite file
+        self._writer: Turns | None = None  # this process's writers queue here (SQLite)
         if self.dialect == "sqlite":
             database = parsed.database or ""
             if database in ("", ":memory:"):
@@ -164,6 +228,7 @@ class Database:
                 self.read_engine = _guard(_sqlite_engine(engine_url, False, busy_timeout_ms, read_only=True))
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                self._writer = _writer_lock(str(path))
                 self.write_engine = _guard(_sqlite_engine(self.url, True, busy_timeout_ms))
                 self.read_engine = _guard(_sqlite_engine(self.url, False, busy_timeout_ms))
         elif self.dialect == "postgresql":
@@ -195,6 +260,9 @@ class Database:
         cannot take it raises `StoreUnavailable`, and nothing of the transaction is kept."""
         if self.read_only:
             raise health.read_only(self.path, self.read_only)
+        lock = self._writer
+        if lock is not None and not lock.acquire(timeout=self.busy_timeout_ms / 1000):
+            raise health.locked(self.busy_timeout_ms / 1000)
         try:
             with self._write.begin() as session:
                 yield session
@@ -203,6 +271,9 @@ class Database:
             if fault is None:
                 raise
             raise fault from exc
+        finally:
+            if lock is not None:
+                lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -1,5 +1,6 @@
 """The loop of `eim service`: the SLA scheduler, the outbox filled from the timeline, deliveries
-with retries, a heartbeat, and (optionally) the webhook receiver — one asyncio loop, no Textual.
+with retries, a heartbeat, (optionally) the webhook receiver and the timeline's anchors — one
+asyncio loop, no Textual.
 
 Store work runs in a small thread pool and every send in another, so a channel that hangs until
 its timeout holds one sender, never the scheduler, the receiver or the other channels. Each
@@ -70,6 +71,8 @@ class EimService:
         self.log(f"started on {self.host} (pid {os.getpid()}), store {self._store_name()}")
         loops = [asyncio.create_task(f()) for f in (self._heartbeat_loop, self._enqueue_loop, self._deliver_loop,
                                                     self._remind_loop)]
+        if self.settings.anchors is not None:
+            loops.append(asyncio.create_task(self._anchor_loop()))
         if ready is not None:
             ready()
         try:
@@ -194,6 +197,38 @@ class EimService:
                 self.log(line)
             await asyncio.sleep(REMIND_EVERY)
 
+    # --- anchors ---------------------------------------------------------------------------------
+
+    async def _anchor_loop(self) -> None:
+        """`[audit] anchor_every`: at start and then every so often, the chain head (sequence,
+        hash, time) appended to `anchor_file` and sent to `anchor_to`, where the store's writers
+        cannot rewrite it; `eim audit verify --anchor FILE` proves the chain still passes through
+        each. A head that has not moved since the last anchor is not recorded again."""
+        from eim_tui.services.audit_trail import take_anchor
+
+        settings = self.settings.anchors
+        last: tuple[int, str] | None = None
+        while True:
+            anchor = await self._guard("reading the chain head", self._store(take_anchor, self.svc.db, self.svc.clock.now()))
+            if anchor is not None and (anchor.seq, anchor.hash) != last:
+                kept = []
+                if settings.file and await self._guard(f"appending an anchor to {settings.file}",
+                                                       self._store(_append_line, settings.file, anchor.line())):
+                    kept.append(settings.file)
+                for url in settings.to:
+                    sent = await asyncio.get_running_loop().run_in_executor(
+                        self.send_pool, channels.send, url, f"eim audit anchor: event {anchor.seq}",
+                        f"{anchor.line()}\n\nKeep this line. `eim audit verify --anchor FILE` (the line in FILE) "
+                        "proves the timeline still passes through this event unchanged.")
+                    if sent.ok:
+                        kept.append(channels.kind(url))
+                    else:
+                        self.log(f"anchor to {channels.mask(url)} failed: {sent.error}")
+                if kept:
+                    last = (anchor.seq, anchor.hash)
+                    self.log(f"anchored the timeline at event {anchor.seq} ({anchor.hash[:12]}…) to {', '.join(kept)}")
+            await asyncio.sleep(settings.every.total_seconds())
+
     # --- deliveries -----------------------------------------------------------------------------
 
     async def _deliver_loop(self) -> None:
@@ -257,6 +292,14 @@ class EimService:
             return outcome, self.notifications.finish(delivery, self.instance, outcome)
         except Exception as exc:  # noqa: BLE001 - logged; the claim is taken again after the lease
             return outcome, exc
+
+
+def _append_line(path: str, line: str) -> bool:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    return True
 
 
 async def _raise(exc: Exception) -> None:

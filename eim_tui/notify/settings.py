@@ -12,6 +12,11 @@ stakeholder-update cadence `[updates]` (checked here so a zero cadence stops the
     [updates]
     cadence = { 1 = "30m", 2 = "60m" }   # stakeholder updates due every … per severity
 
+    [audit]
+    anchor_every = "1h"     # record the timeline's chain head this often (and at start)
+    anchor_file = "/mnt/audit/eim-anchors.jsonl"   # appended to: keep it where the store's writers cannot rewrite it
+    anchor_to = ["mailto://…?to=audit@example.com"]  # and/or sent through these channels
+
 Every problem is one line naming the file and the line, so `--check` can list them all.
 """
 
@@ -29,6 +34,7 @@ from eim_tui.notify.channels import check_url
 from eim_tui.services.notifications import DeliveryPolicy
 
 KEYS = ("default", "attempts", "backoff", "lease", "heartbeat", "quiet_severities")
+AUDIT_KEYS = ("anchor_every", "anchor_file", "anchor_to")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,16 @@ class ServiceSettings:
     lease: timedelta = timedelta(minutes=2)
     heartbeat: timedelta = timedelta(seconds=5)
     cadence: dict[int, timedelta] = field(default_factory=dict)
+    anchors: AnchorSettings | None = None  # None: the service takes no anchors
+
+
+@dataclass(frozen=True)
+class AnchorSettings:
+    """`[audit]`: the chain head recorded every `every`, appended to `file` and/or sent to `to`."""
+
+    every: timedelta
+    file: str = ""
+    to: tuple[str, ...] = ()
 
 
 def read_settings(config: Config) -> tuple[ServiceSettings, list[str]]:
@@ -79,7 +95,42 @@ def read_settings(config: Config) -> tuple[ServiceSettings, list[str]]:
         defaults=tuple(defaults), severities=config.alerts.severities, quiet_hours=config.alerts.quiet_hours,
         quiet_severities=frozenset(quiet), attempts=attempts, backoff=durations["backoff"],
     )
-    return ServiceSettings(policy, durations["lease"], durations["heartbeat"], cadence), problems
+    anchors = _anchors(config.raw.get("audit", {}), lambda key, m: problem("audit", key, m))
+    return ServiceSettings(policy, durations["lease"], durations["heartbeat"], cadence, anchors), problems
+
+
+def _anchors(table: Any, problem) -> AnchorSettings | None:
+    if not isinstance(table, dict):
+        problem(None, 'must be a table, like anchor_every = "1h"')
+        return None
+    for key in sorted(set(table) - set(AUDIT_KEYS)):
+        problem(key, f"unknown setting {key!r}; use {', '.join(AUDIT_KEYS)}")
+    if "anchor_every" not in table:
+        if "anchor_file" in table or "anchor_to" in table:
+            problem(None, 'say how often to anchor: anchor_every = "1h"')
+        return None
+    every = _positive(table["anchor_every"], "anchor_every", lambda m: problem("anchor_every", m))
+    file = table.get("anchor_file", "")
+    if not isinstance(file, str):
+        problem("anchor_file", f'anchor_file must be a file path, like "/mnt/audit/eim-anchors.jsonl", not {file!r}')
+        file = ""
+    elif file:
+        folder = Path(file).expanduser().parent
+        if not folder.is_dir():
+            problem("anchor_file", f"anchor_file: the folder {str(folder)!r} does not exist; make it or name another")
+    to = table.get("anchor_to", [])
+    if not isinstance(to, list) or not all(isinstance(u, str) for u in to):
+        problem("anchor_to", 'anchor_to must be a list of URLs, like ["mailto://…", "ntfy://…"]')
+        to = []
+    for url in to:
+        if (wrong := check_url(url)) is not None:
+            problem("anchor_to", wrong)
+    if not file and not to:
+        problem("anchor_every", "an anchor needs somewhere to go: set anchor_file, anchor_to or both")
+        return None
+    if every is None:
+        return None
+    return AnchorSettings(every, str(Path(file).expanduser()) if file else "", tuple(to))
 
 
 def _positive(value: Any, key: str, problem) -> timedelta | None:

@@ -42,6 +42,9 @@ class Anchor:
 class Verdict:
     ok: bool
     message: str
+    events: int = 0  # verified, by content or (`hidden` of them) by their links only
+    hidden: int = 0
+    broken_at: int | None = None
 
 
 def take_anchor(db: Database, now: datetime) -> Anchor:
@@ -119,24 +122,28 @@ def verify_links(db: Database, batch: int = 5000) -> Verdict | None:
                 TimelineRow.seq > last, TimelineRow.seq <= links[-1].seq)).scalars()}
             for seq, prev_hash, digest in links:
                 if seq != expected:
-                    return Verdict(False, f"timeline BROKEN at event {expected}: event {expected} is missing (next is {seq})")
+                    return _broken(expected, f"event {expected} is missing (next is {seq})")
                 if prev_hash != prev:
-                    return Verdict(False, f"timeline BROKEN at event {seq}: seq {seq} does not link to the event before it")
+                    return _broken(seq, f"seq {seq} does not link to the event before it")
                 row = rows.get(seq)
                 if row is None:
                     hidden += 1
                 elif row.hash != digest or event_hash(row.seq, row.incident_id, row.at, row.actor, row.kind,
                                                       row.summary, row.data, row.prev_hash) != digest:
                     where = f"seq {seq} ({format_key(row.incident_id)}, {row.kind})"
-                    return Verdict(False, f"timeline BROKEN at event {seq}: {where} was altered after it was written")
+                    return _broken(seq, f"{where} was altered after it was written")
                 prev, expected, last = digest, seq + 1, seq
             session.expunge_all()
         head_seq, head_hash = audit_chain.head(session)
     if (head_seq, head_hash) != (last, prev) and head_seq:
-        return Verdict(False, f"timeline BROKEN at event {last + 1}: the chain head says {head_seq} events but "
-                              f"{last} were found (events deleted at the end)")
+        return _broken(last + 1, f"the chain head says {head_seq} events but {last} were found (events deleted at "
+                                 "the end)")
     return Verdict(True, f"timeline intact: {last} events, every link verified ({hidden} confidential event(s) by "
-                         "their links only: the security group verifies their content)")
+                         "their links only: the security group verifies their content)", last, hidden)
+
+
+def _broken(seq: int, reason: str) -> Verdict:
+    return Verdict(False, f"timeline BROKEN at event {seq}: {reason}", broken_at=seq)
 
 
 def export_lines(db: Database, since: datetime | None = None) -> Iterator[str]:

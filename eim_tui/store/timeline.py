@@ -139,8 +139,12 @@ class ChainReport:
     events: int
     broken_at: int | None = None
     reason: str = ""
+    hidden: int = 0  # events this login cannot read (PostgreSQL RLS), verified by their links only
 
     def describe(self) -> str:
+        if self.intact and self.hidden:
+            return (f"timeline intact: {self.events} events, every link verified ({self.hidden} confidential "
+                    "event(s) by their links only: the security group verifies their content)")
         if self.intact:
             return f"timeline intact: {self.events} events, every link verified"
         return f"timeline BROKEN at event {self.broken_at}: {self.reason}"

@@ -102,7 +102,6 @@ def test_a_responder_still_writes_through_eim(store: Store) -> None:
     try:
         incident = rory.log_incident(IncidentReport(title="vpn flaps", impact=3, urgency=2), "rory")
         rory.acknowledge(incident.number, "rory")
-        assert rory.verify_chain() is not None
     finally:
         rory.db.dispose()
     assert store.count(OWNER, f"SELECT count(*) FROM timeline_event WHERE incident_id = {incident.number} "
@@ -188,3 +187,20 @@ def test_the_install_is_idempotent_and_refuses_what_it_does_not_manage(store: St
     with pytest.raises(PermissionDenied, match="powers eim does not manage"):
         store.svc.access.add_user(OWNER, "dba_two", "viewer")
     assert store.svc.access.get_user("dba_two") is None  # nothing written
+
+
+def test_the_chain_check_outside_the_security_group_goes_by_the_hidden_events_links(store: Store) -> None:
+    """The TUI's whole-store check (`c` on a timeline) as rory: the confidential incident's events are
+    hidden by row-level security, so they are verified by their links and counted as such; sally
+    (security-ops) reads and verifies every event."""
+    hidden = store.count(OWNER, f"SELECT count(*) FROM timeline_event WHERE incident_id = {store.secret}")
+    total = store.count(OWNER, "SELECT count(*) FROM timeline_event")
+    for login, expect_hidden in (("rory", hidden), ("sally", 0)):
+        svc = open_services(f"postgresql+psycopg://{login}@127.0.0.1:{store.cluster.port}/eim")
+        try:
+            report = svc.verify_chain()
+        finally:
+            svc.db.dispose()
+        assert report.intact, (login, report.describe())
+        assert (report.events, report.hidden) == (total, expect_hidden), login
+    assert hidden >= 2

@@ -131,6 +131,8 @@ class TimelineScreen(ReportsWorkers, Screen[None]):
         if report.intact:
             scope = "the whole store's chain" if whole_store else f"{format_key(self.number)}'s events and links"
             text = f"chain INTACT: {report.events} events verified ({scope})"
+            if report.hidden:
+                text += f"; {report.hidden} confidential by their links only"
         else:
             text = f"chain BROKEN at event {report.broken_at}: {report.reason}"
         self.post_message(ChainChecked(text, report.intact))

@@ -3,6 +3,7 @@
     eim services list|show|add|set|retire      eim cis list|show|add|set|retire|import
     eim categories list|add|set                eim sla list|set
     eim routing list|add|remove|test           eim catalog export|apply FILE [--dry-run]
+    eim escalation list|show NAME
 
 Changes are for admins, one transaction each, recorded in the catalogue's hash-chained history
 (`eim audit verify` checks it). `eim groups …` lives in cli/groups.py. `--json` on every list/show.
@@ -222,6 +223,43 @@ def cmd_sla(args, svc) -> int:
                 "response": base["response"] if response is None else response,
                 "resolution": base["resolution"] if resolution is None else resolution}
     return _done(cat.edit(args.user, "sla", sla_key(args.severity, service), changed))
+
+
+def cmd_escalation(args, svc) -> int:
+    from eim_tui.reference.catalogue_file import seconds_text
+    from eim_tui.services.catalogue import require
+
+    cat = svc.catalogue
+    rules = cat.escalation()
+    if args.escalation_command == "show":
+        rule = require(next((r for r in rules if r["name"] == args.name), None), "escalation", args.name,
+                       [r["name"] for r in rules])
+        history = cat.history("escalation", args.name)
+        if args.json:
+            emit_json({**rule, "history": history})
+            return 0
+        for key in ("name", "position", "when", "severities", "after", "notify", "reach", "mark_escalated",
+                    "raise_severity", "reason"):
+            value = rule[key]
+            shown = (seconds_text(value) if value else "0s") if key == "after" else (
+                ", ".join(map(str, value)) or "-" if isinstance(value, list) else value)
+            print(f"  {key:<15} {shown}")
+        for event in history:
+            print(f"  {event['at'][:16]}  {event['kind']} by {event['actor']}")
+        return 0
+    if args.json:
+        emit_json(rules)
+        return 0
+    if not rules:
+        print("no escalation rules: nothing escalates (add [[escalation]] tables with eim catalog apply)")
+    for r in rules:
+        after = seconds_text(r["after"]) if r["after"] else "at once"
+        whom = ", ".join([*r["notify"], *r["reach"]]) or "nobody"
+        acts = [a for a, on in (("marks escalated", r["mark_escalated"]), ("raises severity", r["raise_severity"])) if on]
+        sevs = ",".join(map(str, r["severities"]))
+        print(f"{r['position']:>3}. {r['name']}: Sev{sevs} {r['when'].replace('_', ' ')}, {after} → {whom}"
+              + (f"; {', '.join(acts)}" if acts else ""))
+    return 0
 
 
 def cmd_routing(args, svc) -> int:

@@ -35,6 +35,8 @@ def add_entity_parsers(sub, common) -> None:
         ("sla", "SLA targets per severity, and a service's own", "list|set"),
         ("routing", "the rules proposing category and group from an incident's words or service",
          "list|add|remove|test"),
+        ("escalation", "the rules for incidents not handled in time (change them with eim catalog apply)",
+         "list|show"),
         ("catalog", "the whole catalogue as a TOML file: export, and apply (idempotent, all or nothing)",
          "export|apply"),
     ):
@@ -125,6 +127,13 @@ def add_entity_parsers(sub, common) -> None:
     test.add_argument("--label", action="append", metavar="KEY=VALUE",
                       help="an alert label (repeatable): also shows the alert routing rule it meets")
     test.add_argument("--json", action="store_true")
+
+    v = verbs_of["escalation"]
+    v.add_parser("list", parents=[common], help="the rules, in order: when, after how long, whom they alert"
+                 ).add_argument("--json", action="store_true")
+    show = v.add_parser("show", parents=[common], help="one rule, and its history")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
 
     v = verbs_of["catalog"]
     v.add_parser("export", parents=[common], help="print the catalogue as TOML")

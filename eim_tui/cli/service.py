@@ -48,22 +48,12 @@ def collect_problems(args: argparse.Namespace, svc) -> list[str]:
     """Every problem with what the service would run on, one line each."""
     from eim_tui.notify.channels import check_url, mask
     from eim_tui.notify.settings import read_settings
-    from eim_tui.reference import ReferenceError
-    from eim_tui.services.notifications import (
-        NotificationCases,
-        check_reach,
-        load_reach,
-    )
+    from eim_tui.services.notifications import NotificationCases, check_reach
 
     _, problems = read_settings(args.config)
     cases = NotificationCases(svc)
-    try:
-        reach = load_reach()
-    except ReferenceError as exc:
-        problems.append(str(exc))
-        reach = []
     users, groups = cases.known_names()
-    problems += check_reach(reach, users, groups)
+    problems += check_reach(svc.ref.escalation_rules, users, groups)  # the store's rules
     for kind, name, url in cases.every_channel():
         if (wrong := check_url(url)) is not None:
             problems.append(f"the {kind} {name}'s channel {mask(url)!r}: {wrong} "

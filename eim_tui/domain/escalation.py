@@ -52,6 +52,7 @@ class EscalationRule:
     mark_escalated: bool = False
     raise_severity: bool = False
     reason: str = ""
+    reach: tuple[str, ...] = ()  # people and groups (`group:NAME`) it also alerts, by name
 
     def __post_init__(self) -> None:
         if self.after < timedelta(0):

@@ -1,5 +1,5 @@
 """The organisation's catalogue as plain data: services, configuration items, groups, categories,
-SLA targets and routing rules — what the store holds, what `catalog.toml` says, and the difference.
+SLA targets, routing and escalation rules — what the store holds, what `catalog.toml` says, and the difference.
 
 Pure functions on frozen values (no store, no files): `store/catalogue.py` reads and writes these,
 `services/catalogue.py` decides, and `reference/catalogue_file.py` reads and writes the TOML form.
@@ -16,14 +16,14 @@ from typing import Any
 from eim_tui.domain.errors import ValidationError
 
 # The kinds of thing the catalogue holds, in the order they are applied (what others refer to first).
-ENTITIES = ("group", "category", "service", "ci", "sla", "routing")
+ENTITIES = ("group", "category", "service", "ci", "sla", "routing", "escalation")
 LABELS = {"group": "group", "category": "category", "service": "service", "ci": "CI", "sla": "SLA target",
-          "routing": "routing rule"}
+          "routing": "routing rule", "escalation": "escalation rule"}
 # Entities that are retired (kept for history) rather than removed when a catalogue file leaves them out.
 RETIRABLE = frozenset({"service", "ci"})
 # Entities a catalogue file owns wholly: absent from the file means gone. Groups and categories are
 # never removed by a file (incidents and people refer to them); say so in the diff instead.
-OWNED_BY_FILE = frozenset({"service", "ci", "sla", "routing"})
+OWNED_BY_FILE = frozenset({"service", "ci", "sla", "routing", "escalation"})
 
 Entity = dict[str, Any]
 
@@ -167,7 +167,8 @@ def check_references(cat: Catalogue, users: set[str]) -> list[tuple[str, str, st
     """What in `cat` points at nothing: (entity, name, problem) for each, in a stable order.
 
     Active CIs need an active service; owners need groups; members and shift leads need users;
-    routing rules need their category, subcategory, group and services; SLA targets their service."""
+    routing rules need their category, subcategory, group and services; SLA targets their service;
+    escalation rules the people and groups they reach."""
     problems: list[tuple[str, str, str]] = []
     groups = cat.of("group")
     categories = cat.of("category")
@@ -206,6 +207,15 @@ def check_references(cat: Catalogue, users: set[str]) -> list[tuple[str, str, st
         for service in rule.get("services", []):
             if service not in all_services:  # a retired one is harmless: it just matches no new incident
                 problems.append(("routing", name, _unknown_text("service", service, services, "eim services add NAME")))
+    for name, rule in cat.of("escalation").items():
+        for target in rule.get("reach", []):
+            if target.startswith("group:"):
+                if target[6:] not in groups:
+                    problems.append(("escalation", name, "reaches " + _unknown_text("group", target[6:], groups,
+                                                                                     "eim groups add NAME")))
+            elif target not in users:
+                problems.append(("escalation", name, f"reaches unknown person {target!r}; add them first with "
+                                                     f"eim users add {target} --role responder"))
     return problems
 
 

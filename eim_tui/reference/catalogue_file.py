@@ -8,6 +8,8 @@ reads in again to no changes.
     [[ci]]       name, service, kind, owner_group, attributes = { … }
     [[sla]]      severity, response, resolution, and optionally service (that service's own targets)
     [[routing]]  name, keywords, services, category, subcategory, group, reason   (tried in file order)
+    [[escalation]] name, when, severities, after, notify, reach, mark_escalated, raise_severity, reason
+                 (as in data/escalation.toml, which seeds them)
 """
 
 from __future__ import annotations
@@ -31,7 +33,11 @@ _FIELDS = {
     "ci": {"name", "service", "kind", "owner_group", "attributes"},
     "sla": {"severity", "service", "response", "resolution"},
     "routing": {"name", "keywords", "services", "category", "subcategory", "group", "reason"},
+    "escalation": {"name", "when", "severities", "after", "notify", "reach", "mark_escalated", "raise_severity",
+                   "reason"},
 }
+TRIGGERS = ("unacknowledged", "unassigned", "response_breached", "resolution_breached")  # domain.escalation.Trigger
+RECIPIENTS = ("shift_lead", "assignee", "group", "commander")  # domain.escalation.Recipient
 
 
 class CatalogueFileError(ValidationError):
@@ -190,8 +196,37 @@ def _routing(e: _Entry, index: int) -> Entity:
     return rule
 
 
+def _escalation(e: _Entry, index: int) -> Entity:
+    when = e.text("when", True)
+    if when not in TRIGGERS:
+        raise e.error(f"when must be one of {', '.join(TRIGGERS)}, not {when!r}", "when")
+    severities = e.table.get("severities")
+    if (not isinstance(severities, list) or not severities
+            or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= 5 for s in severities)):
+        raise e.error("severities must be a list of 1 … 5, like [1, 2]", "severities" if "severities" in e.table else None)
+    after = e.table.get("after", "0s")
+    try:
+        seconds = int(parse_duration(after).total_seconds()) if isinstance(after, str) else -1
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise e.error(f'after must be a duration in quotes, like "5m" or "0s", not {after!r}', "after")
+    notify = e.names("notify")
+    for who in notify:
+        if who not in RECIPIENTS:
+            raise e.error(f"notify: {who!r} is not one of {', '.join(RECIPIENTS)} (name people and groups in reach)",
+                          "notify")
+    flags = {}
+    for key in ("mark_escalated", "raise_severity"):
+        flags[key] = e.table.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise e.error(f"{key} must be true or false", key)
+    return {"name": e.text("name", True), "position": index + 1, "when": when, "severities": sorted(set(severities)),
+            "after": seconds, "notify": notify, "reach": e.names("reach"), **flags, "reason": e.text("reason")}
+
+
 _ENTITY_READERS = {"group": _group, "category": _category, "service": _service, "ci": _ci, "sla": _sla,
-                   "routing": _routing}
+                   "routing": _routing, "escalation": _escalation}
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -200,7 +235,7 @@ _ENTITY_READERS = {"group": _group, "category": _category, "service": _service, 
 def write_catalogue_file(cat: Catalogue) -> str:
     """The active catalogue as TOML: reading it back gives no changes."""
     out = ["# The organisation's catalogue (eim catalog export). Apply edits with: eim catalog apply FILE",
-           "# Services and CIs left out are retired; SLA targets per service and routing rules left out",
+           "# Services and CIs left out are retired; SLA targets per service, routing and escalation rules left out",
            "# are removed; groups and categories left out are kept.", ""]
     for group in sorted(cat.of("group").values(), key=lambda g: g["name"]):
         out += ["[[group]]", _kv("name", group["name"]), _kv("description", group["description"]),
@@ -226,6 +261,12 @@ def write_catalogue_file(cat: Catalogue) -> str:
     for rule in sorted(cat.of("routing").values(), key=lambda r: r["position"]):
         out += ["[[routing]]"] + [_kv(k, rule[k]) for k in ("name", "keywords", "services", "category",
                                                             "subcategory", "group", "reason")] + [""]
+    for rule in sorted(cat.of("escalation").values(), key=lambda r: r["position"]):
+        out += ["[[escalation]]", _kv("name", rule["name"]), _kv("when", rule["when"]),
+                _kv("severities", rule["severities"]), _kv("after", seconds_text(rule["after"]) if rule["after"] else "0s"),
+                _kv("notify", rule["notify"]), _kv("reach", rule["reach"]),
+                _kv("mark_escalated", rule["mark_escalated"]), _kv("raise_severity", rule["raise_severity"]),
+                _kv("reason", rule["reason"]), ""]
     return "\n".join(out)
 
 

@@ -111,6 +111,7 @@ def load_escalation(data_dir: Path) -> tuple[EscalationRule, ...]:
             rules.append(EscalationRule(
                 e.get("name"), trigger, frozenset(severities), after, notify,
                 e.get("mark_escalated", bool, False), e.get("raise_severity", bool, False), e.get("reason", str, ""),
+                tuple(e.get("reach", tuple, [])),
             ))
         except ValidationError as exc:
             raise e.error(str(exc)) from exc

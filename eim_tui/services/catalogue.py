@@ -139,6 +139,9 @@ class CatalogueCases:
     def routing(self) -> list[Entity]:
         return sorted(self.snapshot(with_cis=False).of("routing").values(), key=lambda r: r["position"])
 
+    def escalation(self) -> list[Entity]:
+        return sorted(self.snapshot(with_cis=False).of("escalation").values(), key=lambda r: r["position"])
+
     def route(self, text: str, service: str = "") -> tuple[RoutingRule | None, str]:
         """The rule that would route `text` (an alert's or incident's words) on `service`, and why."""
         for rule in self.reference().routing_rules:

@@ -3,9 +3,10 @@ outbox rows, and recording each delivery's outcome in the timeline — one trans
 
 `eim service` (notify/service.py) drives these; it never opens a session itself. Who hears of what:
 
-* an **escalation** reaches the people its rule alerted (`notify` in data/escalation.toml, as the
-  timeline records them), the assignment group's channels when the rule alerts the group, and the
-  people and groups the rule names directly (`reach = ["bob", "group:network-ops"]`);
+* an **escalation** reaches the people its rule alerted (its `notify` roles, as the timeline records
+  them), the assignment group's channels when the rule alerts the group, and the people and groups
+  the rule names directly (`reach = ["bob", "group:network-ops"]`). The rules are the store's
+  (`eim escalation list`, changed with `eim catalog apply`), seeded from data/escalation.toml;
 * an **SLA breach** reaches the assignee and the assignment group's channels;
 * an **assignment** reaches the new assignee, unless they took it themselves.
 
@@ -20,18 +21,15 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eim_tui.domain import sla
 from eim_tui.domain.durations import format_countdown, parse_duration
 from eim_tui.domain.errors import ValidationError
-from eim_tui.domain.escalation import Recipient
+from eim_tui.domain.escalation import EscalationRule, Recipient
 from eim_tui.domain.model import EventKind, Incident, format_key
-from eim_tui.reference.files import DataFile
-from eim_tui.reference.paths import DATA_DIR
 from eim_tui.services.sla import ACTOR
 from eim_tui.store import channels as stored_channels
 from eim_tui.store import outbox, sla_queries, timeline
@@ -58,7 +56,6 @@ class DeliveryPolicy:
     attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)  # the first retry; doubles up to max_backoff
     max_backoff: timedelta = timedelta(minutes=15)
-    reach: dict[str, tuple[str, ...]] = field(default_factory=dict)  # rule → people and group:NAME
 
     def retry_at(self, attempt: int, now: datetime) -> datetime | None:
         """When to try again after failed attempt number `attempt`; None: give up."""
@@ -94,24 +91,6 @@ class Enqueued:
     lines: list[str]  # one per event that reaches someone: what, and to whom
 
 
-@dataclass(frozen=True, slots=True)
-class ReachRule:
-    rule: str
-    names: tuple[str, ...]
-    line: int | None
-
-
-def load_reach(data_dir: Path = DATA_DIR) -> list[ReachRule]:
-    """The `reach` lists of data/escalation.toml, each with its rule's line (for --check)."""
-    file = DataFile(data_dir, "escalation.toml")
-    found = []
-    for index, entry in enumerate(file.entries("rule")):
-        names = entry.get("reach", tuple, [])
-        if names:
-            found.append(ReachRule(entry.get("name", str, ""), names, file.table_line("rule", index)))
-    return found
-
-
 def channel_key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()
 
@@ -129,7 +108,6 @@ class NotificationCases:
         self.db = services.db
         self.clock = services.clock
         self.policy = policy or DeliveryPolicy()
-        self._rules = {r.name: r for r in getattr(services.ref, "escalation_rules", ())}
 
     # --- channels -------------------------------------------------------------------------------
 
@@ -226,11 +204,12 @@ class NotificationCases:
         found: list[tuple[str, str]] = []
         if event.kind is EventKind.ESCALATION:
             found += [("user", p) for p in event.data.get("notify") or []]
-            rule = self._rules.get(event.data.get("rule", ""))
+            name = event.data.get("rule", "")
+            rule = next((r for r in getattr(self.svc.ref, "escalation_rules", ()) if r.name == name), None)
             if rule is not None and Recipient.GROUP in rule.notify and incident.assignment_group:
                 found.append(("group", incident.assignment_group))
-            for name in self.policy.reach.get(event.data.get("rule", ""), ()):
-                found.append(("group", name[6:]) if name.startswith("group:") else ("user", name))
+            for target in rule.reach if rule is not None else ():
+                found.append(("group", target[6:]) if target.startswith("group:") else ("user", target))
         elif incident.priority not in self.policy.severities:
             return []
         elif event.kind is EventKind.SLA_BREACH:
@@ -332,19 +311,19 @@ def message(event: NotifyEvent, incident: Incident, policy: sla.SlaPolicy, now: 
     return title, "\n".join(lines)
 
 
-def check_reach(rules: Iterable[ReachRule], users: set[str], groups: set[str]) -> list[str]:
-    """Problems with the people and groups escalation rules name: one line each, with file and line."""
+def check_reach(rules: Iterable[EscalationRule], users: set[str], groups: set[str]) -> list[str]:
+    """Problems with the people and groups the store's escalation rules name: one line each."""
     problems = []
     for rule in rules:
-        where = f"escalation.toml: line {rule.line}: " if rule.line else "escalation.toml: "
-        for name in rule.names:
+        fix = "fix the rule with `eim catalog export` / `eim catalog apply`"
+        for name in rule.reach:
             if name.startswith("group:"):
                 if name[6:] not in groups:
-                    problems.append(f"{where}rule {rule.rule!r} reaches unknown group {name[6:]!r}; "
-                                    f"use one of {', '.join(sorted(groups))}")
+                    problems.append(f"escalation rule {rule.name!r} reaches unknown group {name[6:]!r}; use one of "
+                                    f"{', '.join(sorted(groups))}, or {fix}")
             elif name not in users:
-                problems.append(f"{where}rule {rule.rule!r} reaches unknown person {name!r}; "
-                                "add them with `eim users add` or fix the name")
+                problems.append(f"escalation rule {rule.name!r} reaches unknown person {name!r}; add them with "
+                                f"`eim users add` or {fix}")
     return problems
 
 

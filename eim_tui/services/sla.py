@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -63,16 +63,33 @@ class Recorded:
 class SlaService:
     def __init__(self, services: Services) -> None:
         self.svc = services
-        self.rules: tuple[EscalationRule, ...] = tuple(getattr(services.ref, "escalation_rules", ()))
-        self._rules_by_name = {r.name: r for r in self.rules}
-        # Built once, for the earliest warning of each severity (a service's own targets included):
-        # waking early finds nothing and plans again. A service target added later is read per
-        # incident below; only these look-ups wait for a restart to wake earlier for it.
-        self.sources = sla_queries.build_sources(services.ref.widest_policies(), self.rules)
+        self._sources_for: tuple[Any, ...] | None = None
+        self._sources: Any = None
 
     @property
     def ref(self):
         return self.svc.ref  # the store's catalogue, kept current (services/catalogue.py)
+
+    @property
+    def rules(self) -> tuple[EscalationRule, ...]:
+        """The escalation rules as the store's catalogue says now (`eim catalog apply` changes them)."""
+        return tuple(getattr(self.ref, "escalation_rules", ()))
+
+    @property
+    def _rules_by_name(self) -> dict[str, EscalationRule]:
+        return {r.name: r for r in self.rules}
+
+    @property
+    def sources(self):
+        """The look-ups for what falls due, for the earliest warning of each severity (a service's
+        own targets included) and every rule's delay: built again when the catalogue's targets or
+        rules change, so a rule added or shortened is found without a restart."""
+        ref = self.ref
+        key = (ref.widest_policies(), self.rules)
+        if key != self._sources_for:
+            self._sources = sla_queries.build_sources(key[0], key[1])
+            self._sources_for = key
+        return self._sources
 
     # --- planning ------------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ APPEND_ONLY = frozenset({"timeline_event"})
 # responder with psql cannot make themselves admin or join the security group.
 ADMIN_WRITTEN = frozenset({
     "app_user", "group_member", "user_ssh_key", "category", "subcategory", "service",
-    "configuration_item", "assignment_group", "sla_policy",
+    "configuration_item", "assignment_group", "sla_policy", "service_sla", "routing_rule", "escalation_rule",
 })
 
 _FUNCTIONS = f"""

@@ -19,14 +19,16 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from eim_tui.domain.escalation import EscalationRule, Recipient, Trigger
 from eim_tui.domain.model import Category, Group, Role, Service, User
-from eim_tui.reference.catalogue import Catalogue, Change, Plan, sla_key
+from eim_tui.reference.catalogue import ENTITIES, Catalogue, Change, Plan, sla_key
 from eim_tui.reference.data import ReferenceData, RoutingRule
 from eim_tui.store.tables import (
     CatalogueEventRow,
     CatalogueHeadRow,
     CategoryRow,
     ConfigurationItemRow,
+    EscalationRuleRow,
     GroupMemberRow,
     GroupRow,
     IncidentRow,
@@ -80,6 +82,12 @@ def read(session: Session, with_cis: bool = True) -> Catalogue:
         cat.of("routing")[row.name] = {"name": row.name, "position": row.position, "keywords": list(row.keywords),
                                        "services": list(row.services), "category": row.category,
                                        "subcategory": row.subcategory, "group": row.group_name, "reason": row.reason}
+    for row in session.execute(select(EscalationRuleRow).order_by(EscalationRuleRow.position)).scalars():
+        cat.of("escalation")[row.name] = {
+            "name": row.name, "position": row.position, "when": row.trigger, "severities": list(row.severities),
+            "after": row.after_seconds, "notify": list(row.notify), "reach": list(row.reach),
+            "mark_escalated": bool(row.mark_escalated), "raise_severity": bool(row.raise_severity),
+            "reason": row.reason or ""}
     return cat
 
 
@@ -150,8 +158,13 @@ def reference(session: Session, base: ReferenceData) -> ReferenceData:
     rules = tuple(RoutingRule(r["name"], tuple(r["keywords"]), tuple(r["services"]), r["category"], r["subcategory"],
                               r["group"], r["reason"])
                   for r in sorted(cat.of("routing").values(), key=lambda r: r["position"]))
+    escalation = tuple(
+        EscalationRule(r["name"], Trigger(r["when"]), frozenset(r["severities"]), timedelta(seconds=r["after"]),
+                       tuple(Recipient(n) for n in r["notify"]), r["mark_escalated"], r["raise_severity"], r["reason"],
+                       tuple(r["reach"]))
+        for r in sorted(cat.of("escalation").values(), key=lambda r: r["position"]))
     return replace(base, categories=categories, groups=groups, users=users, services=services, policies=policies,
-                   routing_rules=rules, service_policies=service_policies)
+                   routing_rules=rules, service_policies=service_policies, escalation_rules=escalation)
 
 
 def _role(text: str) -> Role:
@@ -211,7 +224,7 @@ def write(session: Session, plan: Plan, at: datetime, actor: str) -> None:
     by: dict[tuple[str, str], list[Change]] = defaultdict(list)
     for change in plan.changes:
         by[(change.entity, change.kind)].append(change)
-    for entity in ("group", "category", "service", "ci", "sla", "routing"):
+    for entity in ENTITIES:
         _WRITERS[entity](session, {kind: by.get((entity, kind), []) for kind in ("added", "changed", "retired", "removed")}, at)
     append(session, [(c.kind, c.entity, c.name, _event_data(c)) for c in plan.changes], at, actor)
 
@@ -318,8 +331,21 @@ def _routing(session: Session, changes: dict[str, list[Change]], _at: datetime) 
         session.execute(insert(RoutingRuleRow.__table__), rows)
 
 
+def _escalation(session: Session, changes: dict[str, list[Change]], _at: datetime) -> None:
+    gone = [c.name for c in changes["removed"] + changes["changed"]]
+    if gone:
+        session.execute(delete(EscalationRuleRow).where(EscalationRuleRow.name.in_(gone)))
+    rows = [{"name": c.name, "position": c.after["position"], "trigger": c.after["when"],
+             "severities": c.after["severities"], "after_seconds": c.after["after"], "notify": c.after["notify"],
+             "reach": c.after["reach"], "mark_escalated": c.after["mark_escalated"],
+             "raise_severity": c.after["raise_severity"], "reason": c.after["reason"]}
+            for c in changes["added"] + changes["changed"]]
+    if rows:
+        session.execute(insert(EscalationRuleRow.__table__), rows)
+
+
 _WRITERS = {"group": _groups, "category": _categories, "service": _services, "ci": _cis, "sla": _sla,
-            "routing": _routing}
+            "routing": _routing, "escalation": _escalation}
 
 
 def add_users(session: Session, users: list[User]) -> None:

@@ -3,7 +3,8 @@
 The files seed a **new** store; after that the store is the truth, changed only with eim's
 catalogue commands. Seeding happens once per store — when its catalogue chain (`catalogue_head`)
 has not begun — and only adds what the store lacks, so a store upgraded from before the catalogue
-keeps every row it had (and gains the routing rules that used to live only in data/routing.toml).
+keeps every row it had (and gains the routing rules that used to live only in data/routing.toml;
+the escalation rules of data/escalation.toml came with migration 0009 to stores seeded before it).
 What an administrator later removes or changes is never put back by `eim db upgrade` or by opening.
 """
 
@@ -62,4 +63,9 @@ def seed_entities(ref: ReferenceData) -> dict[str, dict[str, dict]]:
         wanted["routing"][r.name] = {"name": r.name, "position": n, "keywords": list(r.keywords),
                                      "services": list(r.services), "category": r.category,
                                      "subcategory": r.subcategory, "group": r.group, "reason": r.reason}
+    for n, e in enumerate(ref.escalation_rules, 1):
+        wanted["escalation"][e.name] = {
+            "name": e.name, "position": n, "when": e.trigger.value, "severities": sorted(e.severities),
+            "after": int(e.after.total_seconds()), "notify": [r.value for r in e.notify], "reach": list(e.reach),
+            "mark_escalated": e.mark_escalated, "raise_severity": e.raise_severity, "reason": e.reason}
     return wanted

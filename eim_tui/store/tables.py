@@ -518,6 +518,24 @@ class RoutingRuleRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class EscalationRuleRow(Base):
+    """What happens when an incident is not handled in time (domain.escalation.EscalationRule),
+    tried by `position`. Seeded from data/escalation.toml; then the store is the truth."""
+
+    __tablename__ = "escalation_rule"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(String(30))
+    severities: Mapped[list[int]] = mapped_column(JSON)
+    after_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    notify: Mapped[list[str]] = mapped_column(JSON)
+    reach: Mapped[list[str]] = mapped_column(JSON)
+    mark_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    raise_severity: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
 class CatalogueHeadRow(Base):
     """The catalogue chain's head (one row); its existence also says the store has been seeded."""
 

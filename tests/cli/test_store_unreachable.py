@@ -59,6 +59,7 @@ CASES: dict[str, list[str] | None] = {
     "categories": ["categories", "list"],
     "sla": ["sla", "list"],
     "routing": ["routing", "list"],
+    "escalation": ["escalation", "list"],
     "catalog": ["catalog", "export"],
     "status": ["status"],
     "ssh": ["ssh", "authorized-keys"],

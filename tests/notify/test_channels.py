@@ -186,3 +186,21 @@ def test_breaches_below_the_threshold_reach_nobody_escalations_still_do(svc, clo
     done = cases.enqueue_new()
     # the Sev5 breaches reach nobody; the resolution-breached escalation (it alerts the assignee) does
     assert done.lines == ["INC-000001 escalation: to bob (json)"]
+
+
+def test_an_escalation_rule_reaches_the_people_and_groups_it_names_from_the_store(svc, clock) -> None:
+    """`reach` in the store's rule (set with `eim catalog apply`): the escalation goes to those
+    people's and groups' channels as well as the shift lead's."""
+    from eim_tui.reference.catalogue_file import write_catalogue_file
+
+    current = write_catalogue_file(svc.catalogue.snapshot())
+    wanted = current.replace('after = "5m"\nnotify = ["shift_lead"]\nreach = []',
+                             'after = "5m"\nnotify = ["shift_lead"]\nreach = ["dmitri", "group:network-ops"]')
+    assert wanted != current
+    svc.catalogue.apply_file("admin", wanted)
+    cases = NotificationCases(svc)
+    for kind, name in (("user", "chen"), ("user", "dmitri"), ("group", "network-ops")):
+        cases.set_channels("admin", kind, name, [f"json://127.0.0.1:9/{name}"])
+    _escalated(svc, clock)
+    done = cases.enqueue_new()
+    assert done.lines == ["INC-000001 escalation: to chen (json), dmitri (json), group:network-ops (json)"]

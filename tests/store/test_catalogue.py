@@ -175,10 +175,68 @@ def test_an_upgraded_store_keeps_its_reference_rows_and_gains_the_routing_rules(
         for table in ("service", "configuration_item", "assignment_group", "group_member", "category",
                       "subcategory", "sla_policy"):
             assert after[table] == before[table], table
-        assert after["routing_rule"] > 0 and after["catalogue_event"] == after["routing_rule"] + 1  # + "seeded"
+        assert after["routing_rule"] > 0 and after["escalation_rule"] == 5
+        assert after["catalogue_event"] == after["routing_rule"] + after["escalation_rule"] + 1  # + "seeded"
         assert svc.catalogue.verify()[0]
     finally:
         svc.close_store()
+
+
+def test_a_store_seeded_before_escalation_rules_moved_in_keeps_escalating(backend, tmp_path, request, clock) -> None:
+    """Migration 0009 on a store whose catalogue was seeded already (no second seed comes): the
+    rules that data/escalation.toml shipped are put in, so its Sev1s still escalate; every other
+    row is kept; and stepping down and up again keeps every row."""
+    from eim_tui.reference import load_reference
+
+    url = restore(backend, tmp_path, request)
+    open_services(url, clock).close_store()  # upgraded to the head and seeded, as a store in use is
+    db = Database(url)
+    try:
+        downgrade(db, "0008")  # as the store stood before this revision
+        assert "escalation_rule" not in row_counts(url)
+        counts = row_counts(url)
+        upgrade(db, "0009")
+        after = row_counts(url)
+        assert {t: n for t, n in after.items() if t in counts} == counts
+        assert after["escalation_rule"] == 5
+    finally:
+        db.dispose()
+    svc = open_services(url, clock)
+    try:
+        shipped = load_reference().escalation_rules
+        assert svc.ref.escalation_rules == shipped  # the same rules, field for field
+        assert [r["name"] for r in svc.catalogue.escalation()] == [r.name for r in shipped]
+    finally:
+        svc.close_store()
+
+
+def test_escalation_rules_are_changed_by_catalog_apply_and_the_scheduler_follows(svc, clock) -> None:
+    """The store is the truth: a rule shortened and given a person to reach by `eim catalog apply`
+    is what the SLA scheduler plans with next, without a restart; a name nobody knows is refused
+    with the file's line, and nothing is applied."""
+    from eim_tui.reference.catalogue_file import write_catalogue_file
+    from eim_tui.services.sla import SlaService
+
+    sla = SlaService(svc)
+    assert sla._rules_by_name["sev1-not-acknowledged"].after == timedelta(minutes=5)
+    text_ = write_catalogue_file(svc.catalogue.snapshot())
+    changed = text_.replace('after = "5m"\nnotify = ["shift_lead"]\nreach = []',
+                            'after = "2m"\nnotify = ["shift_lead"]\nreach = ["nobody-here"]')
+    assert changed != text_
+    line = changed.splitlines().index('reach = ["nobody-here"]') + 1
+    with pytest.raises(ValidationError, match=rf"^catalog.toml:{line - 6}: escalation sev1-not-acknowledged: "
+                                              r"reaches unknown person 'nobody-here'"):
+        svc.catalogue.apply_file("admin", changed)
+    assert sla._rules_by_name["sev1-not-acknowledged"].after == timedelta(minutes=5)
+    plan = svc.catalogue.apply_file("admin", changed.replace("nobody-here", "bob"))
+    assert plan.counts()["changed"] == 1
+    rule = sla._rules_by_name["sev1-not-acknowledged"]
+    assert (rule.after, rule.reach) == (timedelta(minutes=2), ("bob",))
+    incident = svc.log_incident(NewIncident(title="Core switch down", impact=1, urgency=1,
+                                            assignment_group="platform"), "monitor")
+    due = [m for m in sla.moments_of(incident) if m.rule == "sev1-not-acknowledged"]
+    assert [m.at - incident.reported_at for m in due] == [timedelta(minutes=2)]
+    assert svc.catalogue.apply_file("admin", changed.replace("nobody-here", "bob")).changes == ()
 
 
 def test_an_altered_catalogue_event_breaks_the_chain(svc) -> None:

@@ -24,8 +24,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,7 +31,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from tests.bench.bench_ingest import notifications
+from tests.bench.bench_ingest import notifications, start_receiver
 from tests.notify.receivers import Webhook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,18 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"logging {args.incidents} incidents took {logged:.0f} s: too close to T0")
 
         log = Path(tmp) / "service.log"
-        with open(log, "w") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "eim_tui", "--db", url, "service", "--ingest",
-                                     "127.0.0.1:0"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=err,
-                                    text=True)
+        proc, receiver = start_receiver(["service", "--ingest", "127.0.0.1:0", "--db", url], log, env)
         try:
-            lines: list[str] = []
-            reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
-            reader.start()
-            reader.join(60)
-            if not lines or "listening on" not in lines[0]:
-                raise SystemExit(f"eim service did not start: {log.read_text()[-2000:]}")
-            receiver = lines[0].strip().rsplit(" ", 1)[1]
             bodies = [body for body, _ in notifications(groups=5000, repeats=1)]
             wall_t0 = time.monotonic() + (t0 - SystemClock().now()).total_seconds()
             if wall_t0 - time.monotonic() < 8:

@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
+
+from tests.bench.bench_ingest import start_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,20 +94,9 @@ def _fuzz_one(client, loop, svc, source: str, path: str, cases: int) -> tuple[in
 
 def schemathesis_run(examples: int, workdir: Path) -> None:
     token = "bench-token"
-    log = (workdir / "ingest.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eim_tui", "ingest", "--listen", "127.0.0.1:0", "--token", token,
-         "--db", f"sqlite:///{workdir}/st.db"],
-        stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=ROOT,
-    )
+    proc, url = start_receiver(["ingest", "--listen", "127.0.0.1:0", "--token", token,
+                                "--db", f"sqlite:///{workdir}/st.db"], workdir / "ingest.log")
     try:
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(60)
-        if not lines or "listening on" not in lines[0]:
-            raise SystemExit(f"eim ingest did not start: {lines!r}")
-        url = lines[0].split("listening on", 1)[1].strip()
         report = workdir / "st.json"
         st = Path(sys.executable).with_name("st")
         subprocess.run(
@@ -124,7 +113,6 @@ def schemathesis_run(examples: int, workdir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-        log.close()
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
@@ -53,19 +55,24 @@ def notifications(groups: int, repeats: int, seed: int = 7) -> list[tuple[bytes,
     return out
 
 
-def start_ingest(db_url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eim_tui", "ingest", "--listen", "127.0.0.1:0", "--db", db_url],
-        stdout=subprocess.PIPE, stderr=log.open("w"), text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+def start_receiver(args: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`eim ARGS` (`ingest --listen …` or `service --ingest …`) with its log in `log`; the process
+    and its URL, read from the "listening on" line it prints first (exit with the log if none)."""
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "eim_tui", *args], stdout=subprocess.PIPE, stderr=err,
+                                text=True, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
     reader.start()
     reader.join(60)
     if not lines or "listening on" not in lines[0]:
         proc.kill()
-        raise SystemExit(f"eim ingest did not start: {log.read_text()[-2000:]}")
+        raise SystemExit(f"eim {args[0]} did not start: {log.read_text()[-2000:]}")
     return proc, lines[0].strip().rsplit(" ", 1)[1]
+
+
+def start_ingest(db_url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    return start_receiver(["ingest", "--listen", "127.0.0.1:0", "--db", db_url], log)
 
 
 async def send_all(url: str, work: list[tuple[bytes, int]], clients: int) -> tuple[list[float], int, float]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from eim_tui.domain.durations import parse_duration
 from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.escalation import Recipient, Trigger
 from eim_tui.reference.catalogue import ENTITIES, Catalogue, Entity, sla_key
 
 _HEADER = re.compile(r"^[ \t]*\[\[[ \t]*(" + "|".join(ENTITIES) + r")[ \t]*\]\]", re.MULTILINE)
@@ -36,8 +37,8 @@ _FIELDS = {
     "escalation": {"name", "when", "severities", "after", "notify", "reach", "mark_escalated", "raise_severity",
                    "reason"},
 }
-TRIGGERS = ("unacknowledged", "unassigned", "response_breached", "resolution_breached")  # domain.escalation.Trigger
-RECIPIENTS = ("shift_lead", "assignee", "group", "commander")  # domain.escalation.Recipient
+TRIGGERS = tuple(t.value for t in Trigger)
+RECIPIENTS = tuple(r.value for r in Recipient)
 
 
 class CatalogueFileError(ValidationError):

@@ -36,8 +36,7 @@ class AuditCases:
             # so the walk goes by their links (numbers and hashes), as `eim audit verify` does.
             linked = verify_links(self.db)
             if linked is not None:
-                reason = linked.message.split(": ", 1)[-1] if not linked.ok else ""
-                return ChainReport(linked.ok, linked.events, linked.broken_at, reason, hidden=linked.hidden)
+                return ChainReport(linked.ok, linked.events, linked.broken_at, linked.reason, hidden=linked.hidden)
         with self.db.read() as session:
             return timeline.verify(session) if number is None else timeline.verify_incident(session, number)
 

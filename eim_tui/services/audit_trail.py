@@ -45,6 +45,7 @@ class Verdict:
     events: int = 0  # verified, by content or (`hidden` of them) by their links only
     hidden: int = 0
     broken_at: int | None = None
+    reason: str = ""  # what is broken there, without the "timeline BROKEN at …" prefix
 
 
 def take_anchor(db: Database, now: datetime) -> Anchor:
@@ -143,7 +144,7 @@ def verify_links(db: Database, batch: int = 5000) -> Verdict | None:
 
 
 def _broken(seq: int, reason: str) -> Verdict:
-    return Verdict(False, f"timeline BROKEN at event {seq}: {reason}", broken_at=seq)
+    return Verdict(False, f"timeline BROKEN at event {seq}: {reason}", broken_at=seq, reason=reason)
 
 
 def export_lines(db: Database, since: datetime | None = None) -> Iterator[str]:

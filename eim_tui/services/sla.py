@@ -65,6 +65,7 @@ class SlaService:
         self.svc = services
         self._sources_for: tuple[Any, ...] | None = None
         self._sources: Any = None
+        self._named: tuple[tuple[EscalationRule, ...], dict[str, EscalationRule]] = ((), {})
 
     @property
     def ref(self):
@@ -77,7 +78,10 @@ class SlaService:
 
     @property
     def _rules_by_name(self) -> dict[str, EscalationRule]:
-        return {r.name: r for r in self.rules}
+        rules = self.rules  # asked once per moment recorded: built again only when the rules change
+        if rules is not self._named[0]:
+            self._named = (rules, {r.name: r for r in rules})
+        return self._named[1]
 
     @property
     def sources(self):

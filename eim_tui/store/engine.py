@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +108,22 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _switch_to_wal(cursor, within: float) -> None:
+    """`PRAGMA journal_mode=WAL`. Switching a new file needs it alone, and SQLite answers "database
+    is locked" at once, without waiting, to a connection that asks while another is switching it
+    or reading it (three processes opening a new store together met this one time in about 15).
+    Once the file is in WAL mode the pragma is a no-op, so asking again shortly after succeeds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _sqlite_engine(url: str, immediate: bool, busy_timeout_ms: int, read_only: bool = False) -> Engine:
     engine = create_engine(
         url,
@@ -118,10 +135,10 @@ def _sqlite_engine(url: str, immediate: bool, busy_timeout_ms: int, read_only: b
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is unreliable).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        if not read_only:  # switching the journal mode is a write; a read-only file keeps its own
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        if not read_only:  # switching the journal mode is a write; a read-only file keeps its own
+            _switch_to_wal(cursor, busy_timeout_ms / 1000)
+        cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.model import format_key
 from eim_tui.domain.similarity import title_similarity, words
 
 MAX_TITLE = 300
@@ -95,6 +96,21 @@ class Problem:
 
     def replace(self, **changes) -> Problem:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedIncident:
+    """An incident as a problem lists it."""
+
+    number: int
+    title: str
+    state: str
+    priority: int
+    confidential: bool = False
+
+    @property
+    def key(self) -> str:
+        return format_key(self.number)
 
 
 class Reported(Protocol):
@@ -198,6 +214,7 @@ def _same_place(incident: Reported, problem: Problem) -> str:
 __all__ = [
     "SIMILAR",
     "KnownErrorMatch",
+    "LinkedIncident",
     "Problem",
     "ProblemState",
     "ProblemStep",

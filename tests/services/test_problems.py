@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from eim_tui.domain.errors import ConflictError, NotFoundError, PermissionDenied, ValidationError
+from eim_tui.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDenied,
+    ValidationError,
+)
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import EventKind
 from eim_tui.domain.problems import ProblemState

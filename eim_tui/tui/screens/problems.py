@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -118,14 +119,15 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Problems · loading…"), id="problems-title")
-        with TabbedContent(id="problems-tabs"):
+        with TabbedContent(id="problems-tabs"):  # noqa: SIM117 - the Patterns tab goes beside this one
             with TabPane("Problems", id="tab-problems"):
                 yield DataTable(id="problems-table", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#problems-table", DataTable)
-        for label, width in (("Problem", 10), ("State", 11), ("Inc", 4), ("About", 16), ("Title", 30)):
+        title = max(30, self.app.size.width - 56)  # the title takes the room a wide terminal has
+        for label, width in (("Problem", 10), ("State", 11), ("Inc", 4), ("About", 16), ("Title", title)):
             table.add_column(label, width=width)
         table.focus()
         self.reload()
@@ -154,9 +156,9 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         title.update(Content.assemble(("Problems", "bold"), f" · {name} ({len(self.found)}) · f: states · n: new"))
         table = self.query_one("#problems-table", DataTable)
         table.clear()
-        for summary in self.found:  # plain text cells: a title may hold `[`
+        for summary in self.found:  # Text cells: a str cell is markup, and a title may hold `[prod]`
             p = summary.problem
-            table.add_row(p.key, p.state.label, str(summary.incidents), _about(p), p.title, key=p.key)
+            table.add_row(p.key, p.state.label, str(summary.incidents), Text(_about(p)), Text(p.title), key=p.key)
 
     def action_back(self) -> None:
         self.app.pop_screen()

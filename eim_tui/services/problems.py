@@ -28,6 +28,7 @@ from eim_tui.domain.problems import (
     advance,
     check_title,
     match_known_errors,
+    parse_problem_key,
 )
 from eim_tui.services.incidents import Services
 from eim_tui.store import problems as stored
@@ -169,12 +170,31 @@ class ProblemCases:
         def apply(i: Incident, now: datetime) -> Incident:
             return i.replace(problem_ref=problem.key)
 
-        def also(session: Session, after: Incident) -> None:
-            stored.append_events(session, problem.number, [
-                ("incident_linked", f"linked {after.key}", {"incident": after.key})
-            ], self.svc.clock.now(), actor)
-
         before = self.svc.get(incident)
         if before.problem_ref == problem.key:
             raise ValidationError(f"{before.key} is already linked to {problem.key}")
+        previous = _problem_number(before.problem_ref)
+
+        def also(session: Session, after: Incident) -> None:
+            now = self.svc.clock.now()
+            if previous is not None and previous != problem.number and stored.exists(session, previous):
+                # The problem it was linked to says so too: its list of incidents just lost one.
+                stored.append_events(session, previous, [
+                    ("incident_unlinked", f"unlinked {after.key}: now linked to {problem.key}",
+                     {"incident": after.key, "to": problem.key})], now, actor)
+            stored.append_events(session, problem.number, [
+                ("incident_linked", f"linked {after.key}", {"incident": after.key})
+            ], now, actor)
+
         return self.svc.change(incident, actor, apply, expected_version, also=also)
+
+
+def _problem_number(ref: str) -> int | None:
+    """The number of a problem reference that is one of eim's keys (`PRB-000012`); None for an
+    imported source's id or none at all."""
+    if not ref.upper().startswith("PRB-"):
+        return None
+    try:
+        return parse_problem_key(ref)
+    except ValueError:
+        return None

@@ -65,6 +65,10 @@ def get_problem(session: Session, number: int, for_update: bool = False) -> Prob
     return to_problem(row)
 
 
+def exists(session: Session, number: int) -> bool:
+    return session.execute(select(ProblemRow.number).where(ProblemRow.number == number)).first() is not None
+
+
 def save_problem(session: Session, before: Problem, after: Problem) -> Problem:
     """Write a problem's new fields, guarded by the version read: a race is a ConflictError."""
     values: dict[str, Any] = {name: getattr(after, name) for name in _SAVED}

@@ -139,3 +139,15 @@ def test_an_altered_problem_event_is_found(svc) -> None:
     report = cases.verify()
     assert not report.intact and report.broken_at == 2
     assert "problem event 2 (PRB-000001, state_changed) was altered after it was written" in report.reason
+
+
+def test_moving_an_incident_to_another_problem_tells_the_one_it_left(svc) -> None:
+    cases = ProblemCases(svc)
+    first, second = cases.create(LEAD, "first guess"), cases.create(LEAD, "the real cause")
+    incident = slow_checkout(svc)
+    cases.link(RESPONDER, incident.number, first.number)
+    cases.link(RESPONDER, incident.number, second.number)
+    assert cases.details(first.number).incidents == []
+    assert cases.details(first.number).events[-1].summary == f"unlinked {incident.key}: now linked to PRB-000002"
+    assert [i.key for i in cases.details(second.number).incidents] == [incident.key]
+    assert cases.verify().intact

@@ -118,7 +118,9 @@ class DetailScreen(WatchesChanges, Screen[None]):
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-summary")
             yield Static(id="detail-sla")
-            yield Static(id="detail-known-error")
+            known_error = Static(id="detail-known-error")
+            known_error.display = False  # shown only when the incident matches one (screens/problems.py)
+            yield known_error
             yield Static(id="detail-changes")
             yield Static(id="detail-collab")
             yield Static(id="detail-fields")

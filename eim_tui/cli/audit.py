@@ -84,7 +84,11 @@ def _with_store(args, svc) -> int:
     intact, events, problem = svc.catalogue.verify()  # the catalogue's own chain (issue 10)
     print(f"catalogue history intact: {events} events, every link verified" if intact
           else f"catalogue history BROKEN: {problem}")
-    return 0 if timeline_ok and intact else 1
+    from eim_tui.services.problems import ProblemCases
+
+    problems = ProblemCases(svc).verify()  # the problems' own chain (issue 11)
+    print(problems.describe().replace("timeline", "problem timeline", 1))
+    return 0 if timeline_ok and intact and problems.intact else 1
 
 
 def _lines(path: str) -> list[str]:

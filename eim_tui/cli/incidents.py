@@ -306,8 +306,10 @@ def cmd_show(args, svc) -> int:
     details = svc.details(number, viewer=args.user)  # a confidential incident only for the security group
     if args.json:
         from eim_tui.cli.changes import incident_change_fields
+        from eim_tui.cli.problems import known_error_field
 
-        emit_json({**details_dict(details), **incident_change_fields(svc, details.incident)})
+        emit_json({**details_dict(details), **incident_change_fields(svc, details.incident),
+                   **known_error_field(svc, details.incident)})
         return 0
     from eim_tui.output.text import incident_text
 

@@ -43,6 +43,7 @@ class Action(StrEnum):
     NOTE = "note"
     CHANGE = "change"  # any other change to an incident
     MANAGE_USERS = "manage_users"
+    MANAGE_PROBLEMS = "manage_problems"  # problem records: make, mark a known error, resolve, close
 
     @property
     def phrase(self) -> str:
@@ -68,9 +69,10 @@ ACTION_PHRASES = {
     Action.NOTE: "adding a diagnosis note",
     Action.CHANGE: "changing an incident",
     Action.MANAGE_USERS: "managing users",
+    Action.MANAGE_PROBLEMS: "managing problem records",
 }
 
-LEAD_ONLY = frozenset({Action.CANCEL, Action.OVERRIDE_PRIORITY, Action.CLOSE_MAJOR})
+LEAD_ONLY = frozenset({Action.CANCEL, Action.OVERRIDE_PRIORITY, Action.CLOSE_MAJOR, Action.MANAGE_PROBLEMS})
 ADMIN_ONLY = frozenset({Action.MANAGE_USERS})
 
 ROLE_LABELS = {Role.VIEWER: "viewer", Role.RESPONDER: "responder", Role.SHIFT_LEAD: "shift lead", Role.ADMIN: "admin"}

@@ -12,7 +12,7 @@ What it sets up:
   security group: the only people who read confidential incidents). All NOLOGIN.
 - Every eim role reads every table. Viewers only read. Responders, shift leads, admins and the
   service write the working tables; users, groups and reference data only admins (and the owner);
-  the timeline (`timeline_event`) is INSERT and SELECT only for every eim role: nobody but the
+  the timelines (`timeline_event`, `problem_event`) are INSERT and SELECT only for every eim role: nobody but the
   owner can UPDATE, DELETE or TRUNCATE it. (`chain_head` must be updated by every append; a
   rewritten head is caught by `eim audit verify`.)
 - Row-level security on `incident` and on every table with an `incident_id` (timeline, notes,
@@ -52,7 +52,7 @@ ALL_ROLES = (*GROUP_ROLES.values(), SERVICE_ROLE, SECURITY_ROLE)
 WRITERS = ("eim_responder", "eim_shift_lead", "eim_admin", SERVICE_ROLE)
 
 # Insert-and-read only for every eim role: the record itself.
-APPEND_ONLY = frozenset({"timeline_event"})
+APPEND_ONLY = frozenset({"timeline_event", "problem_event"})
 # Who may use eim, and the reference data `eim db upgrade` brings: written by admins only, so a
 # responder with psql cannot make themselves admin or join the security group.
 ADMIN_WRITTEN = frozenset({

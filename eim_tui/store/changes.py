@@ -1,22 +1,18 @@
 """Change records in the store: rows ↔ `domain.changes.Change`, their hash-chained timeline, the
 incidents tied to them, and the look-ups the screens and the alert receiver need.
 
-The changes' timeline is a chain of its own (`change_event`, head in `chain_head` row 6), hashed
-like the incidents' (`timeline.event_hash`), so a change record cannot be rewritten unseen either.
-A transaction that writes both chains locks the incidents' head first (the order every writer
-keeps), so two writers never wait on each other in a circle.
+The changes' timeline is a chain of its own (`change_event`, head in `chain_head` row 6; see
+`store/side_chain.py`), so a change record cannot be rewritten unseen either.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.changes import (
@@ -30,14 +26,15 @@ from eim_tui.domain.changes import (
     format_change_key,
 )
 from eim_tui.domain.errors import ConflictError, NotFoundError
+from eim_tui.store import side_chain
+from eim_tui.store.side_chain import SideChain, SideEvent
 from eim_tui.store.tables import (
-    ChainHeadRow,
     ChangeEventRow,
     ChangeIncidentRow,
     ChangeRow,
     ChangeTargetRow,
 )
-from eim_tui.store.timeline import GENESIS, ChainReport, _jsonable, event_hash
+from eim_tui.store.timeline import ChainReport
 
 CHANGE_CHAIN = 6  # the chain_head row of the changes' timeline (migration 0006)
 SERVICE, CI = "service", "ci"
@@ -52,15 +49,7 @@ def active_window(change: Change) -> tuple[datetime, datetime | None]:
     return start, RUNNING if change.state is ChangeState.IN_PROGRESS else end
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeEvent:
-    seq: int
-    change_number: int
-    at: datetime
-    actor: str
-    kind: str
-    summary: str
-    data: dict[str, Any]
+ChangeEvent = SideEvent  # `number` is the change's
 
 
 # --- rows ↔ changes ------------------------------------------------------------------------------
@@ -251,69 +240,20 @@ def failure_rates(session: Session) -> list[ServiceFailureRate]:
 
 # --- the changes' timeline ----------------------------------------------------------------------
 
-
-def _lock_head(session: Session) -> ChainHeadRow:
-    stmt = select(ChainHeadRow).where(ChainHeadRow.id == CHANGE_CHAIN).with_for_update()
-    head = session.execute(stmt).scalar_one_or_none()
-    if head is None:  # the first change of a store: writers racing to make the head do not fail
-        dialect = session.get_bind().dialect.name
-        make = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ChainHeadRow)
-        session.execute(make.values(id=CHANGE_CHAIN, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
-        head = session.execute(stmt).scalar_one()
-    return head
+CHAIN = SideChain(CHANGE_CHAIN, ChangeEventRow, "change_id", "change", format_change_key)
 
 
 def append_events(
     session: Session, number: int, events: Sequence[tuple[str, str, dict[str, Any]]], at: datetime, actor: str
 ) -> list[ChangeEvent]:
     """Append (kind, summary, data) events of change `number` at the end of the changes' chain."""
-    if not events:
-        return []
-    head = _lock_head(session)
-    seq, prev = head.seq, head.hash
-    rows, out = [], []
-    for kind, summary, data in events:
-        seq += 1
-        data = _jsonable(data)
-        digest = event_hash(seq, number, at, actor, kind, summary, data, prev)
-        rows.append(dict(seq=seq, change_id=number, at=at, actor=actor, kind=kind, summary=summary, data=data,
-                         prev_hash=prev, hash=digest))
-        out.append(ChangeEvent(seq, number, at, actor, kind, summary, data))
-        prev = digest
-    session.execute(insert(ChangeEventRow), rows)
-    session.execute(update(ChainHeadRow).where(ChainHeadRow.id == CHANGE_CHAIN).values(seq=seq, hash=prev))
-    return out
+    return side_chain.append(session, CHAIN, number, events, at, actor)
 
 
 def events_of(session: Session, number: int) -> list[ChangeEvent]:
-    rows = session.execute(
-        select(ChangeEventRow).where(ChangeEventRow.change_id == number).order_by(ChangeEventRow.seq)
-    ).scalars()
-    return [ChangeEvent(r.seq, r.change_id, r.at, r.actor, r.kind, r.summary, r.data or {}) for r in rows]
+    return side_chain.events_of(session, CHAIN, number)
 
 
 def verify(session: Session, batch: int = 5000) -> ChainReport:
     """Walk the changes' chain in order and name the first event whose link or content does not hold."""
-    prev, expected, count, last = GENESIS, 1, 0, 0
-    while True:
-        rows = session.execute(
-            select(ChangeEventRow).where(ChangeEventRow.seq > last).order_by(ChangeEventRow.seq).limit(batch)
-        ).scalars().all()
-        if not rows:
-            break
-        for row in rows:
-            where = f"change event {row.seq} ({format_change_key(row.change_id)}, {row.kind})"
-            if row.seq != expected:
-                return ChainReport(False, count, expected, f"change event {expected} is missing (next is {row.seq})")
-            if row.prev_hash != prev:
-                return ChainReport(False, count, row.seq, f"{where} does not link to the event before it")
-            digest = event_hash(row.seq, row.change_id, row.at, row.actor, row.kind, row.summary, row.data, row.prev_hash)
-            if digest != row.hash:
-                return ChainReport(False, count, row.seq, f"{where} was altered after it was written")
-            prev, expected, count, last = row.hash, row.seq + 1, count + 1, row.seq
-        session.expunge_all()
-    head = session.get(ChainHeadRow, CHANGE_CHAIN)
-    if head is not None and (head.seq != last or head.hash != prev):
-        return ChainReport(False, count, last + 1,
-                           f"the changes' chain head says {head.seq} events but {last} were found (events deleted at the end)")
-    return ChainReport(True, count)
+    return side_chain.verify(session, CHAIN, batch)

@@ -112,6 +112,8 @@ class IncidentRow(Base):
         Index("ix_incident_open_major", "is_open", "major", "priority", "id"),
         Index("ix_incident_acknowledged", "acknowledged_at", "priority", "reported_at"),
         Index("ix_incident_resolved", "resolved_at", "priority", "reported_at", "sla_paused_seconds"),
+        # A problem's linked incidents (store/problems.py): the incidents whose reference names it.
+        Index("ix_incident_problem_ref", "problem_ref"),
     )
 
 
@@ -280,14 +282,54 @@ class SlaPolicyRow(Base):
 
 
 class ProblemRow(Base):
+    """A problem record `PRB-000123` (`number`); `ref` is its key, or the source's problem id for a
+    row made before migration 0011. Its timeline is `problem_event` (chain_head row 11)."""
+
     __tablename__ = "problem"
 
     ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    owner_group: Mapped[str] = mapped_column(String(100), default="")
+    service: Mapped[str] = mapped_column(String(100), default="")
+    configuration_item: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(100), default="")
+    subcategory: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
     root_cause: Mapped[str] = mapped_column(Text, default="")
     known_error: Mapped[bool] = mapped_column(Boolean, default=False)
     workaround: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=text("CURRENT_TIMESTAMP"))
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        Index("ix_problem_number", "number", unique=True),
+        # The known errors an incident may match: by state, then service or CI.
+        Index("ix_problem_state_service", "state", "service"),
+        Index("ix_problem_state_ci", "state", "configuration_item"),
+    )
+
+
+class ProblemEventRow(Base):
+    """A problem's timeline: append-only and hash-chained like the incidents' (its own chain, whose
+    head is `chain_head` row 11), so `eim audit verify` can prove nothing was altered."""
+
+    __tablename__ = "problem_event"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    problem_number: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class InboundPayloadRow(Base):

@@ -86,6 +86,7 @@ class EimApp(App[None]):
         STYLES_DIR / "changes.tcss",
         STYLES_DIR / "catalogue.tcss",
         STYLES_DIR / "reports.tcss",
+        STYLES_DIR / "problems.tcss",
     ]
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [

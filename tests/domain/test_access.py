@@ -27,7 +27,7 @@ from eim_tui.domain.errors import PermissionDenied, ValidationError
 from eim_tui.domain.model import HoldReason, Incident, QueueRow, Role, State
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-LEAD_ONLY = {Action.CANCEL, Action.OVERRIDE_PRIORITY, Action.CLOSE_MAJOR}
+LEAD_ONLY = {Action.CANCEL, Action.OVERRIDE_PRIORITY, Action.CLOSE_MAJOR, Action.MANAGE_PROBLEMS}
 
 
 def expected(role: Role, action: Action) -> bool:

@@ -204,3 +204,29 @@ def test_the_chain_check_outside_the_security_group_goes_by_the_hidden_events_li
         assert report.intact, (login, report.describe())
         assert (report.events, report.hidden) == (total, expect_hidden), login
     assert hidden >= 2
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM problem_event",
+    "UPDATE problem_event SET summary = 'nothing happened'",
+    "TRUNCATE problem_event",
+])
+def test_nobody_but_the_owner_rewrites_the_problems_timeline(store: Store, statement: str) -> None:
+    """The problems' chain is append-only like the incidents': rory may add to it through eim (linking
+    an incident writes an event as rory's own login) but not change or remove a row."""
+    from eim_tui.services.problems import ProblemCases
+
+    problem = ProblemCases(store.svc).create(OWNER, "disks fill on db hosts")
+    rory = open_services(f"postgresql+psycopg://rory@127.0.0.1:{store.cluster.port}/eim")
+    try:
+        incident = rory.log_incident(IncidentReport(title="disk full on db02", impact=3, urgency=3), "rory")
+        ProblemCases(rory).link("rory", incident.number, problem.number)
+    finally:
+        rory.db.dispose()
+    before = store.count(OWNER, "SELECT count(*) FROM problem_event")
+    assert store.count(OWNER, f"SELECT count(*) FROM problem_event WHERE actor = 'rory' "
+                              f"AND problem_number = {problem.number}") == 1
+    with store.connect("rory") as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
+    assert store.count(OWNER, "SELECT count(*) FROM problem_event") == before
+    assert ProblemCases(store.svc).verify().intact

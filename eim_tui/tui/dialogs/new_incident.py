@@ -94,12 +94,15 @@ class NewIncidentScreen(FormScreen):
         self._proposal_timer: Timer | None = None
         self._saving = False
         self._every_item: PrefixSuggester | None = None
+        self._known_error_timer: Timer | None = None
 
     def form_fields(self) -> list[Field]:
         ref = self.ref
         return [
             Field("title", "Title", required=True, placeholder="in a line: what is wrong, where"),
             Field("proposal", "Categorization", kind="info", value=intake.describe_proposal(None, False, "")),
+            # Shown only when what is typed matches a known error (screens/problems.py).
+            Field("known_error", "Known error", kind="info", value=""),
             Field("description", "Description and symptoms", kind="area"),
             Field("impact", "Impact", kind="select", options=intake.IMPACTS, required=True),
             Field("urgency", "Urgency", kind="select", options=intake.URGENCIES, required=True),
@@ -125,6 +128,7 @@ class NewIncidentScreen(FormScreen):
         self._every_item = PrefixSuggester(intake.item_names(self.ref, ""))  # built once: 50,000 CIs sort in ~50 ms
         self.query_one("#field-ci", Input).suggester = self._every_item
         self.draft.load()
+        self.query_one("#row-known_error").display = False
 
     # --- live help -------------------------------------------------------------------------------
 
@@ -146,6 +150,10 @@ class NewIncidentScreen(FormScreen):
             if self._proposal_timer is not None:
                 self._proposal_timer.stop()
             self._proposal_timer = self.set_timer(self.PROPOSAL_DELAY, self._update_proposal)
+        if name in ("title", "service", "ci", "category"):
+            if self._known_error_timer is not None:
+                self._known_error_timer.stop()
+            self._known_error_timer = self.set_timer(self.PROPOSAL_DELAY, self._match_known_errors)
         elif name in ("category", "subcategory", "group"):
             self._show_proposal()
         self.draft.typed()
@@ -155,6 +163,24 @@ class NewIncidentScreen(FormScreen):
                                        self.value_of("service") or "")
         self._show_proposal()
         self.refresh_bindings()
+
+    def _match_known_errors(self) -> None:
+        category = self.value_of("category") or (self.proposal.category if self.proposal is not None else "")
+        report = NewIncident(title=self.value_of("title") or "", impact=3, urgency=3,
+                             service=(self.value_of("service") or "").strip(),
+                             configuration_item=(self.value_of("ci") or "").strip(), category=category or "")
+        self._known_errors(report)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-incident-known-error",
+          description="match known errors")
+    def _known_errors(self, report: NewIncident) -> None:
+        from eim_tui.tui.screens.problems import KnownErrorFound, known_error_line
+
+        self.post_message(KnownErrorFound(0, known_error_line(self.app.services, report)))
+
+    def on_known_error_found(self, message) -> None:
+        self.set_info("known_error", message.line)
+        self.query_one("#row-known_error").display = bool(message.line)
 
     def _proposal_accepted(self) -> bool:
         rule = self.proposal

@@ -118,6 +118,9 @@ class DetailScreen(WatchesChanges, Screen[None]):
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-summary")
             yield Static(id="detail-sla")
+            known_error = Static(id="detail-known-error")
+            known_error.display = False  # shown only when the incident matches one (screens/problems.py)
+            yield known_error
             yield Static(id="detail-changes")
             yield Static(id="detail-collab")
             yield Static(id="detail-fields")
@@ -160,6 +163,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
         self._draw()
         self.refresh_bindings()
         self.load_changes(message.details.incident)
+        self.load_known_error(message.details.incident)
         if self._retry is not None:
             form, values, error = self._retry
             self._retry = None
@@ -170,6 +174,20 @@ class DetailScreen(WatchesChanges, Screen[None]):
         from eim_tui.tui.screens.changes import load_incident_changes
 
         self.post_message(load_incident_changes(self.app.services, incident))
+
+    @work(thread=True, exclusive=True, group="detail-known-error", exit_on_error=False, description="match known errors")
+    def load_known_error(self, incident: Incident) -> None:
+        from eim_tui.tui.screens.problems import KnownErrorFound, known_error_line
+
+        self.post_message(KnownErrorFound(incident.number, known_error_line(self.app.services, incident)))
+
+    def on_known_error_found(self, message) -> None:
+        from eim_tui.tui.screens.problems import known_error_content
+
+        if message.number == self.number:
+            shown = self.query_one("#detail-known-error", Static)
+            shown.update(known_error_content(message.line, palette(self)))
+            shown.display = bool(message.line)
 
     def on_incident_changes_loaded(self, message) -> None:
         from eim_tui.tui.screens.changes import links_panel, recent_changes_panel

@@ -87,6 +87,8 @@ class QueueScreen(WatchesChanges, Screen[None]):
                 tooltip="The catalogue: services, their configuration items and open incidents"),
         Binding("R", "reports", "Reports", id="queue.reports", show=False,
                 tooltip="Reports: MTTA, MTTR, SLA compliance, charts, where incidents wait"),
+        Binding("P", "problems", "Problems", id="queue.problems", show=False,
+                tooltip="Problem records and known errors, with their incidents"),
         Binding("escape", "clear_filter", "Clear filter", id="queue.clear_filter", show=False,
                 tooltip="Drop the filter"),
     ]
@@ -378,6 +380,11 @@ class QueueScreen(WatchesChanges, Screen[None]):
         from eim_tui.tui.screens.reports import ReportsScreen
 
         self.app.push_screen(ReportsScreen())
+
+    def action_problems(self) -> None:
+        from eim_tui.tui.screens.problems import ProblemsScreen
+
+        self.app.push_screen(ProblemsScreen())
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         for view in VIEWS:

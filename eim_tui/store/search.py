@@ -149,8 +149,8 @@ def resume(session: Session, first: int) -> None:
 
 def _fts5_query(words: Sequence[str], how: str) -> str:
     """An FTS5 query of `words`, each quoted (so none is read as an operator): `all` words, `any`
-    word, or the `phrase`."""
-    quoted = [f'"{w}"' for w in words]
+    word, the `phrase`, or all words each as the start of a word (`prefix`: what a filter typed so far)."""
+    quoted = [f'"{w}"' + ("*" if how == "prefix" else "") for w in words]
     if how == "phrase":
         return '"' + " ".join(words) + '"'
     return (" OR " if how == "any" else " ").join(quoted)
@@ -158,11 +158,13 @@ def _fts5_query(words: Sequence[str], how: str) -> str:
 
 def _tsquery(words: Sequence[str], how: str) -> str:
     """The same for PostgreSQL's to_tsquery (words are letters and digits only: no operators)."""
+    if how == "prefix":
+        words = [f"{w}:*" for w in words]
     return {"any": " | ", "phrase": " <-> "}.get(how, " & ").join(words)
 
 
 class TextMatch(FunctionElement):
-    """`incident` rows whose indexed text holds `words` (`how`: all, any or phrase), on either database."""
+    """`incident` rows whose indexed text holds `words` (`how`: all, any, phrase or prefix), on either database."""
 
     type = Boolean()
     inherit_cache = True
@@ -218,3 +220,12 @@ def ranked(
         )
         params["query"] = _fts5_query(words, how)
     return [(r.id, float(r.score)) for r in session.execute(text(sql), params)]
+
+
+def resolutions(session: Session, numbers: Sequence[int]) -> dict[int, tuple]:
+    """For each of `numbers`: (title, state, resolution code, resolution notes, resolved at)."""
+    rows = session.execute(
+        select(IncidentRow.id, IncidentRow.title, IncidentRow.state, IncidentRow.resolution_code,
+               IncidentRow.resolution_notes, IncidentRow.resolved_at).where(IncidentRow.id.in_(list(numbers)))
+    )
+    return {r.id: (r.title, r.state, r.resolution_code, r.resolution_notes, r.resolved_at) for r in rows}

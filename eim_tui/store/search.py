@@ -57,6 +57,16 @@ SQLITE = [
 ]
 
 _DEFINER = "SECURITY DEFINER SET search_path = pg_catalog, public"
+
+_NOTES = "(SELECT string_agg(n.text, chr(32) ORDER BY n.position) FROM diagnosis_note n WHERE n.incident_id = number)"
+
+
+def _words(value: str, weight: str) -> str:
+    """`value`'s words labelled `weight`, split at every character that is not a letter or digit, as
+    FTS5 and the queries split them (PostgreSQL's parser alone keeps "db01.pay.internal" whole)."""
+    return f"setweight(to_tsvector('{TS_CONFIG}', regexp_replace(coalesce({value}, ''), '[^[:alnum:]]+', ' ', 'g')), '{weight}')"
+
+
 POSTGRESQL = [
     "INSERT INTO search_state (id, indexing) VALUES (1, true)",
     "ALTER TABLE incident ADD COLUMN search_document tsvector",
@@ -64,11 +74,8 @@ POSTGRESQL = [
     # Reads the notes as the owner: the index must hold them whoever made the change.
     "CREATE FUNCTION eim_search_document(number integer, title text, description text, resolution text) "
     f"RETURNS tsvector LANGUAGE sql STABLE {_DEFINER} AS $$ "
-    f"SELECT setweight(to_tsvector('{TS_CONFIG}', coalesce(title, '')), 'A') "
-    f"|| setweight(to_tsvector('{TS_CONFIG}', coalesce(description, '')), 'B') "
-    f"|| setweight(to_tsvector('{TS_CONFIG}', coalesce((SELECT string_agg(n.text, ' ' ORDER BY n.position) "
-    "FROM diagnosis_note n WHERE n.incident_id = number), '')), 'C') "
-    f"|| setweight(to_tsvector('{TS_CONFIG}', coalesce(resolution, '')), 'B') $$",
+    f"SELECT {_words('title', 'A')} || {_words('description', 'B')} || {_words(_NOTES, 'C')} "
+    f"|| {_words('resolution', 'B')} $$",
     "REVOKE EXECUTE ON FUNCTION eim_search_document(integer, text, text, text) FROM PUBLIC",
     f"CREATE FUNCTION eim_index_incident() RETURNS trigger LANGUAGE plpgsql {_DEFINER} AS $$ BEGIN "
     "IF (SELECT indexing FROM search_state WHERE id = 1) THEN "

@@ -72,6 +72,7 @@ CASES: dict[str, list[str] | None] = {
     "import": ["import", "servicenow", "events.csv"],
     "report": ["report", "--by", "month"],
     "change": ["change", "list", "--json"],
+    "similar": ["similar", KEY, "--json"],
 }
 
 

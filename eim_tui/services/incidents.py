@@ -40,7 +40,12 @@ from eim_tui.services.catalogue import CatalogueCases
 from eim_tui.services.drafts import Drafts
 from eim_tui.services.notes import NoteCases
 from eim_tui.services.permissions import visible_incidents
-from eim_tui.services.similar import ResolvedIncident, SimilarIncident, similar_open, similar_resolved
+from eim_tui.services.similar import (
+    ResolvedIncident,
+    SimilarIncident,
+    similar_open,
+    similar_resolved,
+)
 from eim_tui.store import collab as stored_collab
 from eim_tui.store import inbound, queries, repository, timeline, users
 from eim_tui.store import notes as stored_notes

@@ -9,8 +9,14 @@ from sqlalchemy import inspect, text
 
 from eim_tui.bootstrap import open_services
 from eim_tui.domain.intake import NewIncident
-from eim_tui.store import HEAD_REVISION, Database, SchemaError, ensure_schema, upgrade
-from eim_tui.store import search
+from eim_tui.store import (
+    HEAD_REVISION,
+    Database,
+    SchemaError,
+    ensure_schema,
+    search,
+    upgrade,
+)
 from eim_tui.store.schema import current_revision
 from eim_tui.store.tables import Base
 

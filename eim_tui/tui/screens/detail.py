@@ -325,7 +325,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
     def load_similar(self) -> None:
         try:
             found = self.app.services.similar_resolved(self.number, viewer=self.app.user)
-        except Exception as exc:  # the panel says why
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the panel says why
             self.post_message(SimilarLoaded(self.number, [], explain(exc)))
             return
         self.post_message(SimilarLoaded(self.number, found))

@@ -32,18 +32,18 @@ TS_CONFIG = "english"
 
 SQLITE = [
     "INSERT INTO search_state (id, indexing) VALUES (1, 1)",
-    "CREATE VIRTUAL TABLE incident_fts USING fts5("
-    "title, description, notes, resolution, tokenize = 'porter unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER incident_fts_insert AFTER INSERT ON incident "
+    ("CREATE VIRTUAL TABLE incident_fts USING fts5("
+    "title, description, notes, resolution, tokenize = 'porter unicode61 remove_diacritics 2')"),
+    ("CREATE TRIGGER incident_fts_insert AFTER INSERT ON incident "
     "WHEN (SELECT indexing FROM search_state WHERE id = 1) BEGIN "
     "INSERT INTO incident_fts (rowid, title, description, notes, resolution) "
-    "VALUES (new.id, new.title, new.description, '', new.resolution_notes); END",
-    "CREATE TRIGGER incident_fts_update AFTER UPDATE OF title, description, resolution_notes ON incident "
+    "VALUES (new.id, new.title, new.description, '', new.resolution_notes); END"),
+    ("CREATE TRIGGER incident_fts_update AFTER UPDATE OF title, description, resolution_notes ON incident "
     "WHEN (SELECT indexing FROM search_state WHERE id = 1) BEGIN "
     "UPDATE incident_fts SET title = new.title, description = new.description, resolution = new.resolution_notes "
-    "WHERE rowid = new.id; END",
-    "CREATE TRIGGER incident_fts_delete AFTER DELETE ON incident BEGIN "
-    "DELETE FROM incident_fts WHERE rowid = old.id; END",
+    "WHERE rowid = new.id; END"),
+    ("CREATE TRIGGER incident_fts_delete AFTER DELETE ON incident BEGIN "
+    "DELETE FROM incident_fts WHERE rowid = old.id; END"),
     *(
         f"CREATE TRIGGER diagnosis_note_fts_{event.lower()} AFTER {event} ON diagnosis_note "
         "WHEN (SELECT indexing FROM search_state WHERE id = 1) BEGIN "
@@ -68,29 +68,29 @@ POSTGRESQL = [
     "INSERT INTO search_state (id, indexing) VALUES (1, true)",
     "ALTER TABLE incident ADD COLUMN search_document tsvector",
     "CREATE INDEX ix_incident_search ON incident USING gin (search_document)",
-    "CREATE FUNCTION eim_search_document(number integer, title text, description text, resolution text) "
+    ("CREATE FUNCTION eim_search_document(number integer, title text, description text, resolution text) "
     f"RETURNS tsvector LANGUAGE sql STABLE {_DEFINER} AS $$ "
     f"SELECT {_words('title', 'A')} || {_words('description', 'B')} || {_words(_NOTES, 'C')} "
-    f"|| {_words('resolution', 'B')} $$",
+    f"|| {_words('resolution', 'B')} $$"),
     "REVOKE EXECUTE ON FUNCTION eim_search_document(integer, text, text, text) FROM PUBLIC",
-    f"CREATE FUNCTION eim_index_incident() RETURNS trigger LANGUAGE plpgsql {_DEFINER} AS $$ BEGIN "
+    (f"CREATE FUNCTION eim_index_incident() RETURNS trigger LANGUAGE plpgsql {_DEFINER} AS $$ BEGIN "
     "IF (SELECT indexing FROM search_state WHERE id = 1) THEN "
     "NEW.search_document := eim_search_document(NEW.id, NEW.title, NEW.description, NEW.resolution_notes); "
-    "END IF; RETURN NEW; END $$",
+    "END IF; RETURN NEW; END $$"),
     "REVOKE EXECUTE ON FUNCTION eim_index_incident() FROM PUBLIC",
-    "CREATE TRIGGER incident_search BEFORE INSERT OR UPDATE OF title, description, resolution_notes "
-    "ON incident FOR EACH ROW EXECUTE FUNCTION eim_index_incident()",
-    f"CREATE FUNCTION eim_index_notes() RETURNS trigger LANGUAGE plpgsql {_DEFINER} AS $$ "
+    ("CREATE TRIGGER incident_search BEFORE INSERT OR UPDATE OF title, description, resolution_notes "
+    "ON incident FOR EACH ROW EXECUTE FUNCTION eim_index_incident()"),
+    (f"CREATE FUNCTION eim_index_notes() RETURNS trigger LANGUAGE plpgsql {_DEFINER} AS $$ "
     "DECLARE number integer := CASE WHEN TG_OP = 'DELETE' THEN OLD.incident_id ELSE NEW.incident_id END; BEGIN "
     "IF (SELECT indexing FROM search_state WHERE id = 1) THEN "
     "UPDATE incident SET search_document = eim_search_document(id, title, description, resolution_notes) "
-    "WHERE id = number; END IF; RETURN NULL; END $$",
+    "WHERE id = number; END IF; RETURN NULL; END $$"),
     "REVOKE EXECUTE ON FUNCTION eim_index_notes() FROM PUBLIC",
-    "CREATE TRIGGER diagnosis_note_search AFTER INSERT OR UPDATE OF text OR DELETE "
-    "ON diagnosis_note FOR EACH ROW EXECUTE FUNCTION eim_index_notes()",
-    f"CREATE FUNCTION eim_search_refill(first integer) RETURNS void LANGUAGE sql {_DEFINER} AS $$ "
+    ("CREATE TRIGGER diagnosis_note_search AFTER INSERT OR UPDATE OF text OR DELETE "
+    "ON diagnosis_note FOR EACH ROW EXECUTE FUNCTION eim_index_notes()"),
+    (f"CREATE FUNCTION eim_search_refill(first integer) RETURNS void LANGUAGE sql {_DEFINER} AS $$ "
     "UPDATE incident SET search_document = eim_search_document(id, title, description, resolution_notes) "
-    "WHERE id >= first $$",
+    "WHERE id >= first $$"),
 ]
 
 

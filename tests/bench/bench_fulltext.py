@@ -20,25 +20,10 @@ Run as `python -m tests.bench.bench_fulltext [--runs N] [--db URL]`.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import time
 
+from tests.bench.bench_reports import emit, median_ms
 from tests.bench.demo_store import cached_store
-
-
-def emit(metric: str, value: float, unit: str, **extra: object) -> None:
-    print(json.dumps({"metric": metric, "value": round(value, 2), "unit": unit, **extra}), flush=True)
-
-
-def median_ms(call, runs: int) -> float:
-    call()  # warm: the first read loads the pages
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,19 +5,13 @@ Accepted after looking at them (converted with rsvg-convert)."""
 from __future__ import annotations
 
 import pytest
+from test_snap_lifecycle import settle
 from textual.pilot import Pilot
 
 from eim_tui.tui.screens.detail import DetailScreen
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 DISK_FULL = 6  # in the seeded demo (seed 7): "Disk /var at 97% on db01.pay.internal"
-
-
-async def settle(pilot: Pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @SIZES

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    func,
     literal,
     literal_column,
     select,

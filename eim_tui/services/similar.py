@@ -67,6 +67,7 @@ def similar_open(
 # --- resolved history: the full-text index -------------------------------------------------------
 
 RESOLVED_STATES = (State.RESOLVED.value, State.CLOSED.value)
+FALLBACK_NEWEST = 1000  # any-word matches ranked: the most recent ones (tests/bench/bench_fulltext.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,18 +92,19 @@ def similar_resolved(
 ) -> list[ResolvedIncident]:
     """The resolved or closed incidents most like `incident` by its title and description, best
     first, at most `limit`. First those holding every word of its title (the same failure, worded
-    alike), ranked; then, to fill up, those holding any word of its title or description."""
+    alike), ranked; then, to fill up, those holding any word of its title or description, ranked
+    among the `FALLBACK_NEWEST` most recent that do."""
     strict = search_words(incident.title)
     loose = search_words(f"{incident.title} {incident.description}")
     found: list[tuple[int, float]] = []
     with db.read() as session:
-        for words, how in ((strict, "all"), (loose, "any")):
+        for words, how, newest in ((strict, "all", None), (loose, "any", FALLBACK_NEWEST)):
             if len(found) >= limit:
                 break
             seen = {number for number, _ in found}
             found.extend(
                 hit for hit in search.ranked(session, words, how, RESOLVED_STATES, incident.number,
-                                             include_confidential, limit + len(found))
+                                             include_confidential, limit + len(found), newest)
                 if hit[0] not in seen
             )
         found = found[:limit]

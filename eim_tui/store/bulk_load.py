@@ -100,7 +100,7 @@ def insert_histories(
             batch = []
     _insert_many(conn, TimelineRow.__table__, batch, fast)
     session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
-    search.resume(session, first)
+    search.resume(session, first, len(histories))
     if sqlite:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     if session.get_bind().dialect.name == "postgresql":

@@ -70,7 +70,7 @@ def insert_imported(session: Session, histories: Sequence[bulk_load.History], im
     append_at(session, items)
     rows = [dict(values, incident_id=first + offset) for offset, values in enumerate(import_rows)]
     bulk_load._insert_many(conn, IncidentImportRow.__table__, rows, True)
-    search.resume(session, first)
+    search.resume(session, first, len(histories))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT setval(pg_get_serial_sequence('incident', 'id'), (SELECT max(id) FROM incident))"))
 

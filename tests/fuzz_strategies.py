@@ -85,6 +85,7 @@ FILTER_WORDS = [
     "", "all", "open", "breached", "major", "mine", "unassigned", "sev<=2", "sev=1", "sev>5", "sev<1", "sev:9",
     "sev<=2 service:payments", "state:new,on_hold", "state:nonsense", "assignee:me", "group:dba",
     'title:"disk full"', '"unbalanced', "colour:red", ":x", "service:", "sev:", "category:network major",
+    'text:"disk full"', "text:", 'text:"\\"*" OR', "text:^NEAR(a b)", "text:ünïcödé",  # FTS5 / tsquery syntax
 ]
 
 

@@ -25,6 +25,7 @@ from eim_tui.cli import (
     ingest,
     problems,
     service,
+    similar,
     ssh,
     status,
     users,
@@ -36,7 +37,7 @@ from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
 COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status, catalogue, changes, collab,
-                   audit, ssh, history, problems)
+                   audit, ssh, history, problems, similar)
 
 
 def build_parser() -> Parser:

@@ -1,9 +1,13 @@
 """The filter language shared by the queue's `/` bar and `eim list --filter`.
 
     disk db01 sev<=2 state:new,on_hold service:payments group:network
-    assignee:me assignee:none category:security breached major
+    assignee:me assignee:none category:security breached major text:"wal slot"
 
 Free words (or "quoted phrases") match the key, title and service; every term must hold.
+`text:"…"` asks the full-text index (title, description, diagnosis notes, resolution) for
+incidents holding every word of it, in any form ("dropped" finds "drop"), each word also as the
+start of a longer one ("replic" finds "replication"); only the store can
+answer that, so `matches` leaves such terms to it.
 `parse` turns text into a `Filter` or raises `FilterError` saying what is wrong; the store turns a
 `Filter` into SQL, and `matches` says the same thing in Python (the tests hold the two together).
 """
@@ -16,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from eim_tui.domain.model import OPEN_STATES, Incident, State
+from eim_tui.domain.similarity import search_words
 
-FIELDS = ("sev", "state", "service", "group", "assignee", "category")
+FIELDS = ("sev", "state", "service", "group", "assignee", "category", "text")
 FLAGS = ("breached", "major", "open", "all")
 _SEV = re.compile(r"^(?:sev|severity|p|priority)\s*(<=|>=|<|>|=|:)\s*(\S*)$", re.IGNORECASE)
 
@@ -36,6 +41,7 @@ class Filter:
     groups: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()  # names, "me" or "none"
+    texts: tuple[tuple[str, ...], ...] = ()  # each `text:` term's words, for the full-text index
     breached: bool = False
     major: bool = False
     include_closed: bool = False
@@ -59,6 +65,7 @@ def parse(text: str) -> Filter:
     sev_min, sev_max = 1, 5
     states: set[State] | None = None
     lists: dict[str, list[str]] = {"service": [], "group": [], "category": [], "assignee": []}
+    texts: list[tuple[str, ...]] = []
     flags = {name: False for name in FLAGS}
     for token, quoted in tokens:
         if quoted:  # a "quoted phrase" is text to find, never a field or a flag
@@ -91,6 +98,12 @@ def parse(text: str) -> Filter:
                     raise FilterError(f"unknown field {name!r} in {token!r}; use one of: {', '.join(FIELDS)}")
                 words.append(lowered)
                 continue
+            if name == "text":  # the whole value, commas and all: `text:"disk, full"`
+                found = search_words(value)
+                if not found:
+                    raise FilterError(f"{token!r} needs words to search for, e.g. text:\"replication slot\"")
+                texts.append(tuple(found))
+                continue
             if name == "sev":  # `_SEV` did not take it, so the value is malformed (e.g. sev:"1 2")
                 raise FilterError(f"{token!r}: severity must be a number 1–5, e.g. sev<=2")
             values = [v for v in value.split(",") if v]
@@ -115,6 +128,7 @@ def parse(text: str) -> Filter:
         groups=tuple(lists["group"]),
         categories=tuple(lists["category"]),
         assignees=tuple(lists["assignee"]),
+        texts=tuple(texts),
         breached=flags["breached"],
         major=flags["major"],
         include_closed=flags["all"],
@@ -158,7 +172,8 @@ def _states(raw: str) -> frozenset[State]:
 
 
 def matches(f: Filter, incident: Incident, breached: bool) -> bool:
-    """Whether an incident passes the filter; `breached` is its current clock's verdict."""
+    """Whether an incident passes the filter; `breached` is its current clock's verdict. `text:`
+    terms are not checked here: stemming and the notes belong to the store's index."""
     if f.states is not None:
         if incident.state not in f.states:
             return False

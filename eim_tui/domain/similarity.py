@@ -1,4 +1,5 @@
-"""How alike two incident titles are, for the duplicate check when a new incident is logged."""
+"""How alike two incident titles are, for the duplicate check when a new incident is logged; and
+which words of a text to ask the full-text index for."""
 
 from __future__ import annotations
 
@@ -8,6 +9,22 @@ from difflib import SequenceMatcher
 _WORD = re.compile(r"[a-z0-9]+")
 # Words that say nothing about *what* is wrong; left out of the word overlap.
 _FILLER = frozenset({"the", "a", "an", "on", "in", "of", "for", "to", "is", "are", "and", "not", "with", "at", "from"})
+
+
+_INDEX_WORD = re.compile(r"[^\W_]+")
+MAX_SEARCH_WORDS = 12  # a longer text says no more, and each word costs the index a look-up
+
+
+def search_words(text: str, limit: int = MAX_SEARCH_WORDS) -> list[str]:
+    """The words of `text` to ask the full-text index for, in order, each once: letters and digits
+    (any script), lowercased, without filler words; at most `limit`."""
+    found: list[str] = []
+    for word in _INDEX_WORD.findall(text.lower()):
+        if word not in _FILLER and word not in found:
+            found.append(word)
+            if len(found) == limit:
+                break
+    return found
 
 
 def words(title: str) -> set[str]:

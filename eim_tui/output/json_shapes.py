@@ -116,3 +116,10 @@ def collab_dict(collab) -> dict[str, Any]:
             "at": last.at.isoformat(), "by": last.author, "text": last.text, "final": last.final,
             "next_update_at": last.next_update_at.isoformat() if last.next_update_at else None},
     }
+
+
+def resolved_dict(r) -> dict[str, Any]:
+    """One of `eim similar --json`'s similar incidents (services.similar.ResolvedIncident)."""
+    return {"key": r.key, "title": r.title, "state": r.state.value, "score": r.score,
+            "resolution_code": r.resolution_code, "resolution_notes": r.resolution_notes,
+            "resolved_at": plain(r.resolved_at)}

@@ -40,7 +40,12 @@ from eim_tui.services.catalogue import CatalogueCases
 from eim_tui.services.drafts import Drafts
 from eim_tui.services.notes import NoteCases
 from eim_tui.services.permissions import visible_incidents
-from eim_tui.services.similar import SimilarIncident, similar_open
+from eim_tui.services.similar import (
+    ResolvedIncident,
+    SimilarIncident,
+    similar_open,
+    similar_resolved,
+)
 from eim_tui.store import collab as stored_collab
 from eim_tui.store import inbound, queries, repository, timeline, users
 from eim_tui.store import notes as stored_notes
@@ -420,6 +425,17 @@ class Services(NoteCases, AuditCases):
         outside the security group, never a confidential one (it would show its title)."""
         include = viewer is None or self.access.context(viewer).sees_confidential
         return similar_open(self.db, service, ci, title, limit, include_confidential=include)
+
+    def similar_resolved(self, number: int, viewer: str | None = None, limit: int = 5) -> list[ResolvedIncident]:
+        """Resolved and closed incidents like this one, with how each was resolved (full text,
+        `eim_tui.services.similar`). A `viewer` outside the security group is refused a confidential
+        incident and is never shown one among the similar."""
+        looker = None if viewer is None else self.access.context(viewer)
+        incident = self.get(number)
+        if looker is not None and not can_see(looker, incident):
+            raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
+        include = looker is None or looker.sees_confidential
+        return similar_resolved(self.db, incident, limit, include_confidential=include)
 
 
 def _hold_reason(value: HoldReason | str) -> HoldReason:

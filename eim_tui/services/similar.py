@@ -1,6 +1,7 @@
-"""The duplicate check of the new-incident form: open incidents that look like the one being logged.
+"""Incidents like one at hand: open ones for the duplicate check of the new-incident form, and
+resolved ones from the full-text index (`similar_resolved`: how the same failure was fixed before).
 
-A candidate is open and on the same service or configuration item, and its title is similar
+For the duplicate check, a candidate is open and on the same service or configuration item, and its title is similar
 (`domain.similarity`). Without a service or item the most recent open incidents are compared, with
 a stricter bar, so a report typed without them still finds its obvious twin.
 """
@@ -10,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from eim_tui.domain.model import State, format_key
-from eim_tui.domain.similarity import title_similarity
-from eim_tui.store import queries
+from eim_tui.domain.model import Incident, State, format_key
+from eim_tui.domain.similarity import search_words, title_similarity
+from eim_tui.store import queries, search
 from eim_tui.store.engine import Database
 
 THRESHOLD = 0.5  # on the same service or item
@@ -61,3 +62,55 @@ def similar_open(
         found.append(SimilarIncident(number, other, state, priority, on_service, item, reported_at, round(score, 2), why))
     found.sort(key=lambda s: (-s.score, -s.number))
     return found[:limit]
+
+
+# --- resolved history: the full-text index -------------------------------------------------------
+
+RESOLVED_STATES = (State.RESOLVED.value, State.CLOSED.value)
+FALLBACK_NEWEST = 1000  # any-word matches ranked: the most recent ones (tests/bench/bench_fulltext.py)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedIncident:
+    """A resolved or closed incident like the one at hand, and how it was resolved."""
+
+    number: int
+    title: str
+    state: State
+    score: float  # the index's relevance (bm25 on SQLite, ts_rank on PostgreSQL): higher is closer
+    resolution_code: str
+    resolution_notes: str
+    resolved_at: datetime | None
+
+    @property
+    def key(self) -> str:
+        return format_key(self.number)
+
+
+def similar_resolved(
+    db: Database, incident: Incident, limit: int = 5, include_confidential: bool = True
+) -> list[ResolvedIncident]:
+    """The resolved or closed incidents most like `incident` by its title and description, best
+    first, at most `limit`. First those holding every word of its title (the same failure, worded
+    alike), ranked; then, to fill up, those holding any word of its title or description, ranked
+    among the `FALLBACK_NEWEST` most recent that do."""
+    strict = search_words(incident.title)
+    loose = search_words(f"{incident.title} {incident.description}")
+    found: list[tuple[int, float]] = []
+    with db.read() as session:
+        for words, how, newest in ((strict, "all", None), (loose, "any", FALLBACK_NEWEST)):
+            if len(found) >= limit:
+                break
+            seen = {number for number, _ in found}
+            found.extend(
+                hit for hit in search.ranked(session, words, how, RESOLVED_STATES, incident.number,
+                                             include_confidential, limit + len(found), newest)
+                if hit[0] not in seen
+            )
+        found = found[:limit]
+        details = search.resolutions(session, [number for number, _ in found])
+    return [
+        ResolvedIncident(number, title, State(state), round(score, 3), code, notes, resolved_at)
+        for number, score in found
+        for title, state, code, notes, resolved_at in [details[number]]
+    ]

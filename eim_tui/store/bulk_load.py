@@ -1,5 +1,6 @@
 """Writing many finished histories at once (`eim demo`): incidents, their diagnosis notes and their
-timeline events, chained from the current head, in one transaction and a few executemany calls.
+timeline events, chained from the current head, in one transaction and a few executemany calls;
+the full-text index is filled once at the end (store/search.py).
 
 The caller built each history with the domain's own rules; this module only numbers the incidents
 after the store's last one, orders every event by when it happened, and chains them.
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import repository, timeline, visits
+from eim_tui.store import repository, search, timeline, visits
 from eim_tui.store.tables import (
     ChainHeadRow,
     DiagnosisNoteRow,
@@ -57,6 +58,7 @@ def insert_histories(
     driver path of `_insert_many`. Each history needs at least its creation event."""
     head = timeline.lock_head(session)
     first = repository.allocate_numbers(session, len(histories)) if histories else 1
+    search.pause(session)  # one pass over the new rows at the end instead of a trigger per row and note
     rows, note_rows = [], []
     numbered: list[tuple[int, History]] = []
     for offset, h in enumerate(histories):
@@ -101,6 +103,7 @@ def insert_histories(
     _insert_many(conn, TimelineRow.__table__, batch, fast)
     session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
     visits.record(session, steps, fresh=True)
+    search.resume(session, first, len(histories))
     if sqlite:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     if session.get_bind().dialect.name == "postgresql":

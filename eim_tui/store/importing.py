@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import bulk_load, repository, timeline, visits
+from eim_tui.store import bulk_load, repository, search, timeline, visits
 from eim_tui.store.tables import (
     CategoryRow,
     ChainHeadRow,
@@ -54,6 +54,7 @@ def insert_imported(session: Session, histories: Sequence[bulk_load.History], im
     the timeline must still say what followed what."""
     timeline.lock_head(session)
     first = repository.allocate_numbers(session, len(histories))
+    search.pause(session)  # the new incidents are indexed in one pass at the end
     conn = session.connection()
     if conn.dialect.name == "sqlite":
         # As for the demo: with SQLite's default 2 MB page cache every index insert rereads pages.
@@ -69,6 +70,7 @@ def insert_imported(session: Session, histories: Sequence[bulk_load.History], im
     append_at(session, items, fresh=True)
     rows = [dict(values, incident_id=first + offset) for offset, values in enumerate(import_rows)]
     bulk_load._insert_many(conn, IncidentImportRow.__table__, rows, True)
+    search.resume(session, first, len(histories))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT setval(pg_get_serial_sequence('incident', 'id'), (SELECT max(id) FROM incident))"))
 

@@ -19,6 +19,7 @@ from eim_tui.domain.access import CONFIDENTIAL_TITLE
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.model import OPEN_STATES, QueueRow, State
 from eim_tui.domain.queue import Sort, View
+from eim_tui.store.search import TextMatch
 from eim_tui.store.tables import ChainHeadRow, IncidentRow, TimelineRow
 
 BREACHING_WINDOW = timedelta(hours=1)
@@ -144,6 +145,7 @@ def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
         terms.append(or_(IncidentRow.sla_due_at <= now, paused_late))
     if f.major:
         terms.append(IncidentRow.major == true())
+    terms.extend(TextMatch(words, how="prefix") for words in f.texts)
     return and_(true(), *terms)
 
 
@@ -152,10 +154,11 @@ def placeholder_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
 
     The twin of `matches(f, access.redact_incident(i))`: free words find its key (and the word
     "confidential") only, and the fields the placeholder blanks (service, group, assignee) hold
-    nothing, so no filter can reveal a confidential title or who works on it.
+    nothing, so no filter can reveal a confidential title or who works on it. A `text:` term never
+    finds one.
     """
-    if f.services or f.groups or (f.assignees and "none" not in f.assignees):
-        return false()
+    if f.services or f.groups or f.texts or (f.assignees and "none" not in f.assignees):
+        return false()  # `text:` too: the placeholder has no words to find
     visible = dataclasses.replace(f, words=(), services=(), groups=(), assignees=())
     haystack = func.lower(_IncidentKey() + f" {CONFIDENTIAL_TITLE} ")
     return and_(filter_condition(visible, now), *(haystack.like(f"%{_escape_like(w)}%", escape="\\") for w in f.words))

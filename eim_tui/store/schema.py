@@ -14,10 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
+from eim_tui.store import search
 from eim_tui.store.engine import Database
 from eim_tui.store.tables import Base
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CREATE_LOCK = 0x45494D  # "EIM": the advisory lock that serialises creating a new store on PostgreSQL
 
@@ -113,6 +114,7 @@ def ensure_schema(db: Database) -> str:
                 )
             else:
                 Base.metadata.create_all(conn)
+                search.install(conn)
                 conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
                 return "created"

@@ -182,6 +182,16 @@ class ChainHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class SearchStateRow(Base):
+    """One row: whether the full-text index follows each change (`store/search.py`). A bulk load
+    turns it off inside its own transaction and fills the index once at the end."""
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    indexing: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class DiagnosisNoteRow(Base):
     __tablename__ = "diagnosis_note"
 

@@ -25,7 +25,7 @@ def _fingerprint() -> str:
     from sqlalchemy.schema import CreateIndex, CreateTable
 
     from eim_tui.services import demo
-    from eim_tui.store import bulk_load
+    from eim_tui.store import bulk_load, search
     from eim_tui.store.tables import Base
 
     digest = hashlib.sha256()
@@ -33,7 +33,7 @@ def _fingerprint() -> str:
         digest.update(str(CreateTable(table).compile(dialect=sqlite.dialect())).encode())
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             digest.update(str(CreateIndex(index).compile(dialect=sqlite.dialect())).encode())
-    for module in (demo, bulk_load):  # what the demo writes, and how it writes it
+    for module in (demo, bulk_load, search):  # what the demo writes, how it writes it, and its index
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()[:10]
 

@@ -73,6 +73,7 @@ CASES: dict[str, list[str] | None] = {
     "report": ["report", "--by", "month"],
     "change": ["change", "list", "--json"],
     "problem": ["problem", "list", "--json"],
+    "similar": ["similar", KEY, "--json"],
 }
 
 

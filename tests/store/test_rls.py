@@ -230,3 +230,32 @@ def test_nobody_but_the_owner_rewrites_the_problems_timeline(store: Store, state
         conn.execute(statement)
     assert store.count(OWNER, "SELECT count(*) FROM problem_event") == before
     assert ProblemCases(store.svc).verify().intact
+
+
+def test_full_text_never_finds_a_confidential_incident_outside_the_security_group(store: Store) -> None:
+    """The index is a column of `incident`, so row-level security hides its words too; the functions
+    that read notes for it run as the owner and nobody else may call them — yet a responder's note
+    is indexed (a trigger runs them whoever writes)."""
+    from eim_tui.domain.filters import parse
+    from eim_tui.domain.queue import View
+
+    match = "SELECT count(*) FROM incident WHERE search_document @@ to_tsquery('english', 'attacker')"
+    assert store.count(OWNER, match) == 1  # the confidential incident's note
+    assert store.count("rory", match) == 0
+    assert store.count("sally", match) == 1
+    with store.connect("rory") as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("SELECT eim_search_document(1, 'x', 'y', 'z')")
+    port = store.cluster.port
+    for login, expected in (("rory", []), ("sally", [store.secret])):
+        svc = open_services(f"postgresql+psycopg://{login}@127.0.0.1:{port}/eim")
+        try:
+            assert svc.queue(View.OPEN, parse("text:attacker all"), login, []) == expected, login
+        finally:
+            svc.db.dispose()
+    rory = open_services(f"postgresql+psycopg://rory@127.0.0.1:{port}/eim")
+    try:
+        rory.add_note(store.public, "rory", "observation", "inode exhaustion under /var/spool")
+        assert rory.queue(View.OPEN, parse("text:inode all"), "rory", []) == [store.public]
+        assert [s.number for s in rory.similar_resolved(store.public, viewer="rory")] == []
+    finally:
+        rory.db.dispose()

@@ -58,6 +58,13 @@ class DetailsLoaded(Message):
 
 
 @dataclass
+class SimilarLoaded(Message):
+    number: int
+    found: list
+    error: str = ""
+
+
+@dataclass
 class ActionDone(Message):
     text: str
 
@@ -94,6 +101,8 @@ class DetailScreen(WatchesChanges, Screen[None]):
         _bind("m", "major", "Major", "Mark or unmark as a major incident"),
         _bind("l", "link", "Link", "Link a parent (duplicate of), a problem or a change"),
         _bind("b", "caused_by", "Caused by", "Link the change record that caused this incident", show=False),
+        _bind("s", "similar", "Similar", "Resolved incidents like this one, and how each was resolved",
+              show=False),
         _bind("i", "ci_incidents", "CI incidents", "The catalogue at this incident's CI: its other open incidents",
               show=False),
         _bind("x", "close", "Close", "Close: verification, feedback, lessons (and the review if major)"),
@@ -117,6 +126,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
         yield Static(Content(f"{format_key(self.number)} · loading…"), id="detail-title")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-summary")
+            yield Static(id="detail-similar")  # shown by `s`
             yield Static(id="detail-sla")
             known_error = Static(id="detail-known-error")
             known_error.display = False  # shown only when the incident matches one (screens/problems.py)
@@ -129,6 +139,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.query_one("#detail-similar").display = False
         self.query_one("#detail-body").focus()
         self.load()
         self.set_interval(self.app.tick_interval, self._tick)
@@ -219,7 +230,7 @@ class DetailScreen(WatchesChanges, Screen[None]):
     # --- what the state machine allows --------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("back", "notes", "timeline"):
+        if action in ("back", "notes", "timeline", "similar"):
             return True
         i = self.incident
         if i is None:
@@ -317,6 +328,34 @@ class DetailScreen(WatchesChanges, Screen[None]):
                         title="Not available")
             return
         self.app.push_screen(NotesScreen(self.number))
+
+    def action_similar(self) -> None:
+        """Show (or hide again) the resolved incidents most like this one."""
+        panel = self.query_one("#detail-similar", Static)
+        if panel.display:
+            panel.display = False
+            return
+        panel.update(Content("Similar resolved incidents: searching…"))
+        panel.display = True
+        self.load_similar()
+
+    @work(thread=True, exclusive=True, group="detail-similar", exit_on_error=False, description="find similar")
+    def load_similar(self) -> None:
+        try:
+            found = self.app.services.similar_resolved(self.number, viewer=self.app.user)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the panel says why
+            self.post_message(SimilarLoaded(self.number, [], explain(exc)))
+            return
+        self.post_message(SimilarLoaded(self.number, found))
+
+    def on_similar_loaded(self, message: SimilarLoaded) -> None:
+        from eim_tui.tui.render.similar_view import similar_panel
+
+        panel = self.query_one("#detail-similar", Static)
+        if message.number != self.number or not panel.display:
+            return
+        panel.update(similar_panel(message.found, palette(self), message.error))
+        self.query_one("#detail-body", VerticalScroll).scroll_to_widget(panel, top=True)
 
     def action_timeline(self) -> None:
         from eim_tui.tui.screens.timeline import TimelineScreen

@@ -217,3 +217,18 @@ def test_a_migration_of_the_incident_table_still_runs_and_the_view_comes_back(st
     assert store.svc.upgrade_store() == HEAD_REVISION
     with store.connect("rory") as conn:
         assert conn.execute(f"SELECT count(*) FROM {VIEW}").fetchone()[0] == 2
+
+
+def test_eim_report_counts_confidential_incidents_for_everyone(store: Store) -> None:
+    from eim_tui.services.reports import Reports
+
+    totals = {}
+    for login in ("rory", "sally", OWNER):
+        svc = store.services(login)
+        try:
+            made = Reports(svc.db, svc.clock).report(by="severity")
+        finally:
+            svc.db.dispose()
+        totals[login] = (made["total"]["opened"], made["total"]["backlog"],
+                         sorted((g["key"], g["opened"]) for g in made["groups"]))
+    assert totals["rory"] == totals["sally"] == totals[OWNER] and totals["rory"][0] == 4

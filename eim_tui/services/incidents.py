@@ -18,7 +18,12 @@ from eim_tui.domain import events, lifecycle, sla
 from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
 from eim_tui.domain.collab import Collaboration
-from eim_tui.domain.errors import NotFoundError, PermissionDenied, TransitionError, ValidationError
+from eim_tui.domain.errors import (
+    NotFoundError,
+    PermissionDenied,
+    TransitionError,
+    ValidationError,
+)
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
 from eim_tui.domain.model import (

@@ -19,9 +19,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Boolean, Float, Integer, String, Text, cast, column, event, literal, null, select
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    Text,
+    cast,
+    column,
+    event,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy import table as lightweight_table
-from sqlalchemy import text, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import FromClause
 from sqlalchemy.sql.util import ClauseAdapter

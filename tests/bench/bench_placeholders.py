@@ -58,9 +58,9 @@ def main(argv: list[str]) -> int:
     from eim_tui.store.status_counts import read_counts
     from tests.pg_cluster import PrivateCluster
 
-    cluster = PrivateCluster().create()
+    cluster = PrivateCluster()
     try:
-        cluster.start()
+        cluster.create()
         owner = open_services(cluster.url)
         owner.upgrade_store()
         owner.access.add_user(OWNER, "rory", "responder")

@@ -17,9 +17,9 @@ from eim_tui.bootstrap import open_services
 from eim_tui.cli.main import main
 from eim_tui.domain.access import CONFIDENTIAL_TITLE
 from eim_tui.domain.board import BoardScope
+from eim_tui.domain.errors import PermissionDenied
 from eim_tui.domain.filters import parse as parse_filter
 from eim_tui.domain.intake import NewIncident as IncidentReport
-from eim_tui.domain.errors import PermissionDenied
 from eim_tui.domain.model import format_key
 from eim_tui.domain.queue import Sort, View
 from eim_tui.store.placeholders import SHOWN, VIEW
@@ -232,3 +232,14 @@ def test_eim_report_counts_confidential_incidents_for_everyone(store: Store) -> 
         totals[login] = (made["total"]["opened"], made["total"]["backlog"],
                          sorted((g["key"], g["opened"]) for g in made["groups"]))
     assert totals["rory"] == totals["sally"] == totals[OWNER] and totals["rory"][0] == 4
+
+
+def test_eim_list_shows_the_placeholders_in_severity_order(store: Store, capsys) -> None:
+    assert main(["list", "--json", "--db", store.url("rory")]) == 0
+    rory = json.loads(capsys.readouterr().out)
+    assert main(["list", "--json", "--db", store.url("sally")]) == 0
+    sally = json.loads(capsys.readouterr().out)
+    assert [r["key"] for r in rory] == [r["key"] for r in sally]  # the same incidents, the same order, once
+    hidden = {r["key"]: r for r in rory}[format_key(store.secret)]
+    assert hidden["title"] == CONFIDENTIAL_TITLE and SECRET_TITLE not in json.dumps(rory)
+    assert {r["key"]: r for r in sally}[format_key(store.secret)]["title"] == SECRET_TITLE

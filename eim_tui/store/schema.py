@@ -150,6 +150,8 @@ def _drop_views(db: Database, conn, revision: str) -> None:
     `access_install.install`, which `eim db upgrade` and opening an upgraded store run after."""
     if db.dialect != "postgresql":
         return
+    if conn.execute(text("SELECT to_regclass('alembic_version') IS NULL")).scalar():
+        return  # an empty database: nothing to drop
     current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if current != (HEAD_REVISION if revision == "head" else revision):
         from eim_tui.store.placeholders import VIEW

@@ -7,7 +7,8 @@ demo's security incidents are confidential), then each figure as `rory` (respond
 security group, placeholders merged) beside its floor: the same call by the store's owner, who reads
 the table alone (no row-level security, no placeholders), measured in the same run. Median of N.
 
-Prints one JSON line per figure ({"metric", "value", "unit", "floor"}):
+Prints one JSON line per figure ({"metric", "value", "unit", "floor", "rls_only"}; rls_only: rory's
+same call with row-level security but the placeholders left out, to tell what the union costs):
 - placeholders_queue_ms: the open queue's ordered numbers and its first 60 rows;
 - placeholders_filter_ms: the same with `sev<=3 disk`;
 - placeholders_board_ms: one full read of the wall board;
@@ -55,6 +56,7 @@ def main(argv: list[str]) -> int:
     from eim_tui.domain.filters import parse as parse_filter
     from eim_tui.domain.queue import View
     from eim_tui.services.demo import generate
+    from eim_tui.store import placeholders
     from eim_tui.store.status_counts import read_counts
     from tests.pg_cluster import PrivateCluster
 
@@ -93,13 +95,21 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"rory sees {open_seen['rory']} open incidents, the owner {open_seen[OWNER]}")
         emit("placeholders_confidential", confidential, "incidents", incidents=args.incidents,
              open=open_seen["rory"])
-        for metric, make in (("placeholders_queue_ms", queue), ("placeholders_board_ms", board),
-                             ("placeholders_status_ms", status)):
-            value, floor = median_ms(make("rory"), args.runs), median_ms(make(OWNER), args.runs)
-            emit(metric, value, "ms", floor=round(floor, 2), over_floor=round(value - floor, 2))
-        value = median_ms(queue("rory", "sev<=3 disk"), args.runs)
-        floor = median_ms(queue(OWNER, "sev<=3 disk"), args.runs)
-        emit("placeholders_filter_ms", value, "ms", floor=round(floor, 2), over_floor=round(value - floor, 2))
+        figures = (("placeholders_queue_ms", queue("rory"), queue(OWNER)),
+                   ("placeholders_filter_ms", queue("rory", "sev<=3 disk"), queue(OWNER, "sev<=3 disk")),
+                   ("placeholders_board_ms", board("rory"), board(OWNER)),
+                   ("placeholders_status_ms", status("rory"), status(OWNER)))
+        for metric, as_rory, as_owner in figures:
+            value, floor = median_ms(as_rory, args.runs), median_ms(as_owner, args.runs)
+            extra = {}
+            if metric != "placeholders_status_ms":
+                # rory with row-level security but no placeholders: what the union itself costs.
+                placeholders.owed, kept = (lambda session: False), placeholders.owed
+                try:
+                    extra["rls_only"] = round(median_ms(as_rory, args.runs), 2)
+                finally:
+                    placeholders.owed = kept
+            emit(metric, value, "ms", floor=round(floor, 2), over_floor=round(value - floor, 2), **extra)
         rory.db.dispose()
         owner.db.dispose()
     finally:

@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 
 from eim_tui.bootstrap import open_services
@@ -24,7 +23,8 @@ from eim_tui.domain.model import format_key
 from eim_tui.domain.queue import Sort, View
 from eim_tui.store.placeholders import SHOWN, VIEW
 from eim_tui.store.status_counts import read_counts
-from tests.pg_cluster import PrivateCluster, private_cluster
+from tests.pg_cluster import private_cluster
+from tests.store.test_rls import Store as RlsStore
 
 pytestmark = pytest.mark.e2e  # a private cluster: serial, like the other real servers
 
@@ -33,17 +33,11 @@ SECRET_TITLE = "credential stuffing on sso"
 SECRET_NOTE = "attacker IPs 203.0.113.0/24"
 
 
-class Store:
-    def __init__(self, cluster: PrivateCluster) -> None:
-        self.cluster = cluster
-        self.svc = open_services(cluster.url)
-        self.svc.upgrade_store()
+class Store(RlsStore):
+    """The store of test_rls.py (made by the owner, roles installed), with a URL per login."""
 
     def url(self, login: str) -> str:
         return f"postgresql+psycopg://{login}@127.0.0.1:{self.cluster.port}/eim"
-
-    def connect(self, login: str) -> psycopg.Connection:
-        return psycopg.connect(f"host=127.0.0.1 port={self.cluster.port} user={login} dbname=eim", autocommit=True)
 
     def services(self, login: str):
         return open_services(self.url(login))

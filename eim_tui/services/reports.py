@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -160,11 +160,22 @@ class Reports:
 
     def report(self, start: date | None = None, end: date | None = None, by: str = "severity") -> dict[str, Any]:
         """The report as the stable `--json` shape (see the module docstring and README "Reports")."""
-        if by not in GROUPINGS:
-            raise ValidationError(f"unknown --by {by!r}; use one of {', '.join(GROUPINGS)}")
+        return next(self.reports(start, end, [by]))[1]
+
+    def reports(self, start: date | None, end: date | None, groupings: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The report of one period grouped each way asked, in that order, from one read of the rows:
+        each is yielded as soon as it is computed (the reports screen draws its first chart then)."""
+        for by in groupings:
+            if by not in GROUPINGS:
+                raise ValidationError(f"unknown --by {by!r}; use one of {', '.join(GROUPINGS)}")
         since, before = self._period(start, end)
         with self.db.read() as session:
             rows = stored.report_rows(session, before)
+        for by in groupings:
+            yield by, self._grouped(rows, start, end, since, before, by)
+
+    def _grouped(self, rows: list[ReportRow], start: date | None, end: date | None, since: datetime | None,
+                 before: datetime, by: str) -> dict[str, Any]:
         groups: dict[Any, _Bucket] = defaultdict(_Bucket)
         total = _Bucket()
         timed = by in _TIME_GROUPS
@@ -217,28 +228,19 @@ class Reports:
         """Where incidents wait: per state, how many passed through it and the median / p90 hours
         spent there each time; and the transitions between states with their counts."""
         since, before = self._period(start, end)
-        spent: dict[str, list[float]] = defaultdict(list)
-        passed: dict[str, set[int]] = defaultdict(set)
-        moves: Counter[tuple[str, str]] = Counter()
         with self.db.read() as session:
-            current: stored.StateStep | None = None
-            for step in stored.state_steps(session, since, before):
-                passed[step.state].add(step.incident)
-                if current is not None and current.incident == step.incident:
-                    spent[current.state].append(_hours(current.at, step.at))
-                    moves[(current.state, step.state)] += 1
-                current = step
+            visits = stored.state_visits(session, since, before)
         states = []
-        for name in sorted(passed, key=lambda s: (-len(passed[s]), s)):
-            values = sorted(spent.get(name, []))
-            states.append({"state": name, "incidents": len(passed[name]), "visits": len(values),
+        for name in sorted(visits.incidents, key=lambda s: (-visits.incidents[s], s)):
+            values = visits.hours.get(name, [])
+            states.append({"state": name, "incidents": visits.incidents[name], "visits": len(values),
                            "median_hours": _r(percentile(values, 0.5)), "p90_hours": _r(percentile(values, 0.9))})
         return {
             "from": start.isoformat() if start else None,
             "to": (end or (before - timedelta(microseconds=1)).date()).isoformat(),
             "states": states,
-            "transitions": [{"from": a, "to": b, "count": n} for (a, b), n in
-                            sorted(moves.items(), key=lambda item: (-item[1], item[0]))],
+            "transitions": [{"from": a, "to": b, "count": n} for a, b, n in
+                            sorted(visits.moves, key=lambda m: (-m[2], m[0], m[1]))],
         }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import repository, timeline
+from eim_tui.store import repository, timeline, visits
 from eim_tui.store.tables import (
     ChainHeadRow,
     DiagnosisNoteRow,
@@ -84,6 +84,7 @@ def insert_histories(
     )
     seq, prev = head.seq, head.hash
     batch = []
+    steps: list[visits.Step] = []
     for at, number, actor, (kind, summary, data) in ordered:
         seq += 1
         # No JSON round trip (`timeline._jsonable`): the drafts hold only JSON types already
@@ -92,12 +93,14 @@ def insert_histories(
         digest = timeline.event_hash(seq, number, at, actor, kind.value, summary, data, prev)
         batch.append(dict(seq=seq, incident_id=number, at=at, actor=actor, kind=kind.value, summary=summary,
                           data=data, once_key=None, prev_hash=prev, hash=digest))
+        steps.append((number, seq, at, kind.value, data))
         prev = digest
         if len(batch) >= 5000:
             _insert_many(conn, TimelineRow.__table__, batch, fast)
             batch = []
     _insert_many(conn, TimelineRow.__table__, batch, fast)
     session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    visits.record(session, steps, fresh=True)
     if sqlite:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
     if session.get_bind().dialect.name == "postgresql":

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import bulk_load, repository, timeline
+from eim_tui.store import bulk_load, repository, timeline, visits
 from eim_tui.store.tables import (
     CategoryRow,
     ChainHeadRow,
@@ -66,7 +66,7 @@ def insert_imported(session: Session, histories: Sequence[bulk_load.History], im
         incident_rows.append(values)
         items.extend((number, at, actor, draft) for at, actor, draft in h.events)
     bulk_load._insert_many(conn, IncidentRow.__table__, incident_rows, True)
-    append_at(session, items)
+    append_at(session, items, fresh=True)
     rows = [dict(values, incident_id=first + offset) for offset, values in enumerate(import_rows)]
     bulk_load._insert_many(conn, IncidentImportRow.__table__, rows, True)
     if session.get_bind().dialect.name == "postgresql":
@@ -92,8 +92,9 @@ def update_imported(session: Session, known: Known, incident: Incident,
                     .values(**import_row))
 
 
-def append_at(session: Session, items: list[tuple[int, datetime, str, events.EventDraft]]) -> None:
-    """Append events that happened at their own times (not now), chained from the current head."""
+def append_at(session: Session, items: list[tuple[int, datetime, str, events.EventDraft]], fresh: bool = False) -> None:
+    """Append events that happened at their own times (not now), chained from the current head
+    (`fresh`: the incidents are new in this transaction, see `visits.record`)."""
     if not items:
         return
     head = timeline.lock_head(session)
@@ -108,6 +109,7 @@ def append_at(session: Session, items: list[tuple[int, datetime, str, events.Eve
     for start in range(0, len(rows), 5000):
         bulk_load._insert_many(session.connection(), TimelineRow.__table__, rows[start:start + 5000], True)
     session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    visits.record(session, [(r["incident_id"], r["seq"], r["at"], r["kind"], r["data"]) for r in rows], fresh=fresh)
 
 
 def record_names(session: Session, names: Iterable[tuple[str, str]], source: str) -> None:

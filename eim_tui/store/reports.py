@@ -7,16 +7,15 @@ ORM: at 100,000 incidents the ORM's per-object cost would be most of the report'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.model import EventKind
 from eim_tui.store import placeholders
-from eim_tui.store.tables import IncidentImportRow, TimelineRow
+from eim_tui.store.tables import IncidentImportRow, IncidentRow, TimelineRow
 from eim_tui.store.types import UTCDateTime
 
 # One report row per incident, a plain tuple in this order (instants as float seconds since the
@@ -98,55 +97,52 @@ def _native_reassignments(session: Session) -> dict[int, int]:
 
 
 @dataclass(frozen=True, slots=True)
-class StateStep:
-    incident: int
-    at: float  # seconds since the epoch
-    state: str  # the state entered, with its hold reason: "on hold: awaiting user"
+class Visits:
+    """What the process report reads from `state_visit`, for the incidents reported in a period."""
+
+    incidents: dict[str, int]  # state → incidents that entered it
+    hours: dict[str, list[float]]  # state → hours of each finished stay, sorted
+    moves: list[tuple[str, str, int]]  # (from, to, count)
 
 
-# The parts of an event's JSON the process report needs, taken out by the database (decoding
-# 170,000 JSON documents in Python would be most of the report's time).
-_PATHS = {"new": ("new",), "state": ("state",), "hold": ("hold_reason",), "hold_note": ("hold_note",),
-          "reason": ("with", "hold_reason", "new"), "note": ("with", "hold_note", "new")}
-
-
-def _json_text(column: str, path: tuple[str, ...], dialect: str) -> str:
-    if dialect == "sqlite":
-        return f"json_extract({column}, '$.{'.'.join(path)}')"
-    *head, last = path
-    return column + "".join(f"->'{p}'" for p in head) + f"->>'{last}'"
-
-
-def state_steps(session: Session, start: datetime | None, before: datetime) -> Iterator[StateStep]:
-    """The states each incident reported in [start, before) entered, in order, from its timeline."""
+def state_visits(session: Session, start: datetime | None, before: datetime) -> Visits:
+    """The stays in each state of the incidents reported in [start, before), aggregated by the
+    database (see store/visits.py); only the finished stays' hours come back, sorted, for exact
+    percentiles computed the same way on both backends."""
     conn = session.connection()
     dialect = conn.dialect.name
-    parts = ", ".join(_json_text("t.data", path, dialect) for path in _PATHS.values())
     mark = (lambda name: "?") if dialect == "sqlite" else (lambda name: f"%({name})s")
-    window = f"i.reported_at < {mark('before')}" + (f" AND i.reported_at >= {mark('start')}" if start else "")
-    sql = (f"SELECT t.incident_id, {epoch('t.at', dialect)}, t.kind, {parts} FROM timeline_event t "
-           f"JOIN incident i ON i.id = t.incident_id "
-           f"WHERE t.kind IN ('{EventKind.CREATED.value}', '{EventKind.STATE_CHANGED.value}') AND {window} "
-           "ORDER BY t.incident_id, t.seq")
     bind = UTCDateTime().process_bind_param
     values = {"before": bind(before, conn.dialect)}
     if start is not None:
         values["start"] = bind(start, conn.dialect)
     params = tuple(values.values()) if dialect == "sqlite" else values
-    labels: dict[tuple, str] = {}
-    created = EventKind.CREATED.value
-    for number, at, kind, new, state, hold, hold_note, reason, note in conn.exec_driver_sql(sql, params).fetchall():
-        key = (new, reason, note) if kind != created else (state or "new", hold, hold_note)
-        label = labels.get(key)
-        if label is None:
-            label = labels[key] = state_label(key[0] or "", key[1], key[2] or "")
-        yield StateStep(number, at, label)
+    first, last = session.execute(select(func.min(IncidentRow.reported_at), func.max(IncidentRow.reported_at))).one()
+    if last is not None and not ((start is None or start <= first) and last < before):
+        # A part of the incidents: their stays read once, in one pass, and counted here.
+        window = f"reported_at < {mark('before')}" + (f" AND reported_at >= {mark('start')}" if start else "")
+        rows = conn.exec_driver_sql(
+            "SELECT v.state, v.incident_id, v.hours, v.next_state FROM state_visit v "
+            f"WHERE v.incident_id IN (SELECT id FROM incident WHERE {window}) ORDER BY v.state, v.hours", params)
+        entered: dict[str, set[int]] = {}
+        hours: dict[str, list[float]] = {}
+        counted: dict[tuple[str, str], int] = {}
+        for state, number, spent, following in rows:
+            entered.setdefault(state, set()).add(number)
+            if spent is not None:
+                hours.setdefault(state, []).append(spent)
+            if following is not None:
+                counted[(state, following)] = counted.get((state, following), 0) + 1
+        return Visits({s: len(n) for s, n in entered.items()}, hours, [(a, b, n) for (a, b), n in counted.items()])
 
+    # Every incident: each question read from an index alone.
+    def run(sql: str) -> list[tuple]:
+        return conn.exec_driver_sql(sql).fetchall()
 
-def state_label(state: str, reason: str | None, note: str) -> str:
-    text = state.replace("_", " ")
-    if state != "on_hold":
-        return text
-    if reason and reason != "other":
-        return f"{text}: {reason.replace('_', ' ')}"
-    return f"{text}: {note}" if note else f"{text}: other"
+    incidents = dict(run("SELECT state, count(DISTINCT incident_id) FROM state_visit GROUP BY state"))
+    hours = {}
+    for state, spent in run("SELECT state, hours FROM state_visit WHERE hours IS NOT NULL ORDER BY state, hours"):
+        hours.setdefault(state, []).append(spent)
+    moves = run("SELECT state, next_state, count(*) FROM state_visit WHERE next_state IS NOT NULL "
+                "GROUP BY state, next_state")
+    return Visits(incidents, hours, [(a, b, n) for a, b, n in moves])

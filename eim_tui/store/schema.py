@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from eim_tui.store.engine import Database
 from eim_tui.store.tables import Base
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _CREATE_LOCK = 0x45494D  # "EIM": the advisory lock that serialises creating a new store on PostgreSQL
 

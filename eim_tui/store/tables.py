@@ -134,6 +134,32 @@ class TimelineRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class StateVisitRow(Base):
+    """One stay of an incident in one state (with its hold reason), derived from the timeline in
+    the same transaction as the event that entered it, and closed by the event that left it.
+
+    The timeline stays the record; this is its index for "where incidents wait" (`eim report
+    --process`): reading 300,000 timeline events and their JSON at 100,000 incidents took 1.5 s."""
+
+    __tablename__ = "state_visit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the timeline event that entered the state
+    state: Mapped[str] = mapped_column(String(200))  # "on hold: awaiting user"
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hours: Mapped[float | None] = mapped_column(Float)
+    next_state: Mapped[str | None] = mapped_column(String(200))
+
+    # Each of the process report's three questions is read from an index alone (see store/reports.py).
+    __table_args__ = (
+        Index("ix_state_visit_state_hours", "state", "hours"),
+        Index("ix_state_visit_state_incident", "state", "incident_id"),
+        Index("ix_state_visit_state_next", "state", "next_state"),
+    )
+
+
 class IncidentNumberRow(Base):
     """One row: the last incident number handed out. Taken under its row lock by the transaction
     that inserts the incident, so a rollback gives the number back: numbers are gapless."""

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.model import EventKind, TimelineEvent, format_key
+from eim_tui.store import visits
 from eim_tui.store.tables import ChainHeadRow, TimelineRow
 
 GENESIS = "0" * 64
@@ -89,6 +90,7 @@ def append(session: Session, events: list[NewEvent], at: datetime, actor: str) -
         prev = digest
     session.execute(insert(TimelineRow), rows)
     session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    visits.record(session, [(r["incident_id"], r["seq"], at, r["kind"], r["data"]) for r in rows])
     return out
 
 

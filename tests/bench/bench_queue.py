@@ -7,8 +7,9 @@ Prints one JSON line per figure ({"metric", "value", "unit"}; `unit` also says h
 - queue_key_to_frame_ms: tmux send-keys (down, then pagedown) until the captured pane changed,
   median over repeats; the slower key's figure (target ≤ 30 ms); each key also on its own line;
 - filter_ms: `sev<=2 disk` — the store's ordered numbers plus the rows of the first page, in
-  process (target ≤ 100 ms); filter_ui_ms: the same typed into the real TUI, Enter to the pane
-  showing the filtered, counted queue;
+  process (target ≤ 100 ms); filter_ui_<expr>_rows_ms / _counted_ms: typical expressions (`sev<=2
+  disk`, `breached`, `state:open sev>=3`, and a filter cleared) typed into the real TUI, Enter to the
+  pane showing the filtered rows (target ≤ 50 ms), and to those rows with their count;
 - sla_tick_cpu_ms_1k / sla_tick_cpu_ms_100k: CPU of one countdown tick of the queue screen and the
   frame it causes, in process with a headless app, at 1,000 and 100,000 incidents (target ≤ 5 ms);
 - tui_rss_mb: VmRSS of the TUI 2 s after its first paint (target ≤ 120 MB);
@@ -102,24 +103,55 @@ def key_to_frame(url: str, repeat: int) -> dict[str, float]:
     return {key: statistics.median(values) for key, values in times.items()}
 
 
-def filter_in_tui(url: str, repeat: int) -> float:
-    """Median ms from Enter on the filter bar to the pane showing the filtered, counted queue."""
-    results = []
-    counted = re.compile(r"All open \([\d,]+\) · sort: [^·]+ · filter: " + re.escape(FILTER))
+KEYS = re.compile(r"INC-\d{6}")
+FILTERS_UI = ("sev<=2 disk", "breached", "state:open sev>=3", "")  # "": the filter cleared (Enter on an empty bar)
+
+
+def filter_in_tui(url: str, repeat: int, expression: str) -> tuple[float, float]:
+    """Median ms from Enter on the filter bar to (a) the pane showing the filtered queue's rows —
+    the first capture whose incident keys, in order, are those of the finished screen, every row
+    loaded — and (b) the pane showing its count as well. `expression` "" clears a filter applied first."""
+    to_rows, to_count = [], []
+    shown = re.escape(expression) if expression else r"[^·]*?"
+    counted = re.compile(r"All open \([\d,]+\) · sort: [^·]+ · " + (f"filter: {shown} · " if expression else "") + "alice")
+
+    def titled(screen: str) -> bool:  # the title says the filter asked (it changes at Enter, before the rows)
+        return f"filter: {expression} ·" in screen if expression else "filter:" not in screen
     for _ in range(repeat):
         with Terminal([EIM, "--db", url], env=TUI_ENV) as terminal:
             terminal.wait_for(lambda screen: re.search(r"All open \([\d,]+\)", screen) is not None, timeout=120)
             time.sleep(1.5)
+            if not expression:  # something to clear
+                terminal.send("/")
+                terminal.wait_for(lambda screen: "enter applies" in screen)
+                terminal.send(FILTER, literal=True)
+                terminal.send("Enter")
+                terminal.wait_for(lambda screen: re.search(r"All open \([\d,]+\) · sort: [^·]+ · filter:", screen)
+                                  is not None)
+                time.sleep(0.5)
             terminal.send("/")
             terminal.wait_for(lambda screen: "enter applies" in screen)
-            terminal.send(FILTER, literal=True)
-            terminal.wait_for(lambda screen: FILTER in screen)
+            if not expression:
+                terminal.send("C-u")  # the bar opens holding the current filter
+            else:
+                terminal.send(expression, literal=True)
+            time.sleep(0.3)
+            screens: list[tuple[float, str]] = []
             sent = time.perf_counter()
             terminal.send("Enter")
-            seen, _ = terminal.wait_for(lambda screen: counted.search(screen) is not None
-                                        and ROW_WITH_DATA.search(screen) is not None)
-            results.append((seen - sent) * 1000)
-    return statistics.median(results)
+
+            def finished(screen: str, screens: list[tuple[float, str]] = screens) -> bool:
+                screens.append((time.perf_counter(), screen))
+                return counted.search(screen) is not None and not PLACEHOLDER.search(screen) \
+                    and ROW_WITH_DATA.search(screen) is not None
+
+            seen, final = terminal.wait_for(finished)
+            keys = KEYS.findall(final)
+            first = next(at for at, screen in screens if KEYS.findall(screen) == keys and titled(screen)
+                         and not PLACEHOLDER.search(screen))
+            to_rows.append((first - sent) * 1000)
+            to_count.append((seen - sent) * 1000)
+    return statistics.median(to_rows), statistics.median(to_count)
 
 
 # --- in process ------------------------------------------------------------------------------------
@@ -148,9 +180,9 @@ def filter_in_store(url: str, repeat: int = 10) -> float:
 
 def sla_tick_cpu(url: str, ticks: int = 100) -> float:
     """Marginal main-thread CPU (ms) of one tick of the queue screen plus the frame it causes."""
-    from eim_tui.tui.app import EimApp
     from eim_tui.bootstrap import open_services
     from eim_tui.domain.clock import FixedClock, SystemClock
+    from eim_tui.tui.app import EimApp
     from eim_tui.tui.screens.queue import QueueScreen
 
     clock = FixedClock(SystemClock().now())
@@ -208,8 +240,12 @@ def main() -> None:
     emit("queue_key_pagedown_to_frame_ms", keys["pagedown"], "ms, pagedown, same method")
 
     emit("filter_ms", filter_in_store(url), f"ms, '{FILTER}': ordered numbers + first-page rows, in process, median")
-    emit("filter_ui_ms", filter_in_tui(url, args.repeat),
-         "ms, the same typed in the TUI: Enter to the filtered, counted queue on screen (tmux), median")
+    for expression in FILTERS_UI:
+        rows, counted = filter_in_tui(url, args.repeat, expression)
+        name = re.sub(r"[^a-z0-9]+", "_", expression).strip("_") or "cleared"
+        emit(f"filter_ui_{name}_rows_ms", rows,
+             f"ms, '{expression}' typed in the TUI: Enter to its rows on screen (tmux), median; target 50")
+        emit(f"filter_ui_{name}_counted_ms", counted, f"ms, '{expression}': Enter to its rows and count, median")
 
     emit("sla_tick_cpu_ms_1k", sla_tick_cpu(f"sqlite:///{cached_store(1000)}"),
          "ms main-thread CPU of one tick + its frame, headless app, 1,000 incidents")

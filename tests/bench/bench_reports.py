@@ -6,7 +6,8 @@ the same run, since this machine is shared:
   the least any report costs;
 - report_100k_<by>_ms: `Reports.report(by=…)` over every incident (from the first to today), for
   each grouping eim offers (median of 5, after one warm run);
-- report_100k_process_ms: the process report (time per state, transitions);
+- report_100k_process_ms: the process report (time per state, transitions), read from `state_visit`;
+  report_100k_process_30d_ms the same for the incidents reported in the last 30 days;
 - report_100k_command_ms / report_command_floor_ms: the real `eim report --json` process, beside
   `eim --version` (the interpreter and eim's start-up), median of 3.
 
@@ -21,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 from tests.bench.demo_store import ROOT, cached_store
 
@@ -63,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             emit(f"report_100k_{by}_ms", median_ms(lambda by=by: reports.report(by=by), args.runs), "ms", target=1000,
                  incidents=incidents)
         emit("report_100k_process_ms", median_ms(reports.process_report, args.runs), "ms", target=1000)
+        month = svc.clock.now().date() - timedelta(days=30)  # a period: the stays of the incidents reported in it
+        emit("report_100k_process_30d_ms", median_ms(lambda: reports.process_report(month), args.runs), "ms",
+             target=1000)
     finally:
         svc.db.dispose()
 

@@ -140,3 +140,13 @@ def test_percentile_interpolates_like_percentile_cont() -> None:
     assert percentile([7.0], 0.9) == 7.0
     assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert percentile([0.0, 10.0], 0.9) == 9.0
+
+
+def test_several_groupings_from_one_read_are_each_the_report_alone(reports: Reports) -> None:
+    """The reports screen asks for its table's and charts' groupings at once (one read of the rows)."""
+    together = list(reports.reports(date(2016, 1, 1), None, ["month", "severity", "week"]))
+    assert [by for by, _ in together] == ["month", "severity", "week"]
+    for by, data in together:
+        assert data == reports.report(date(2016, 1, 1), None, by)
+    with pytest.raises(ValidationError, match="unknown --by 'team'"):
+        list(reports.reports(None, None, ["month", "team"]))

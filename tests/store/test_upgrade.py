@@ -230,3 +230,15 @@ def test_reopens_made_before_0002_are_read_back_from_the_timeline(db_url: str, s
             assert timeline.verify(session).intact
     finally:
         upgraded.db.dispose()
+
+
+def test_an_old_store_gets_the_stays_of_its_timeline(old_store: str, clock) -> None:
+    """Revision 0010 builds `state_visit` from the timeline already there (store/visits.backfill)."""
+    from tests.store.test_state_visits import oracle, stored
+
+    svc = open_services(old_store, clock)
+    try:
+        expected = oracle(svc)
+        assert len(expected) > 40 and stored(svc) == expected
+    finally:
+        svc.db.dispose()

@@ -81,3 +81,38 @@ async def test_exports_write_what_is_shown(history, app_factory, tmp_path: Path)
         await pilot.press("v")
         await settle(pilot)
         assert (tmp_path / "eim-where-incidents-wait.csv").read_text().startswith("state,incidents,left")
+
+
+async def test_the_first_chart_is_drawn_before_the_rest_is_computed(history, app_factory, monkeypatch) -> None:
+    """The table and the chart on show come first; where incidents wait (held back here until the
+    test lets it go) follows, and exporting it before then says to wait rather than write nothing."""
+    import threading
+
+    from eim_tui.services.reports import Reports
+
+    release = threading.Event()
+    process_report = Reports.process_report
+
+    def held(self, *args, **kwargs):
+        release.wait(10)
+        return process_report(self, *args, **kwargs)
+
+    monkeypatch.setattr(Reports, "process_report", held)
+    async with app_factory(history).run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        screen = pilot.app.screen
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if screen.figures is not None:
+                break
+        assert screen.figures is not None and "process" not in screen.figures and not screen.complete
+        assert "computing the rest" in _text(screen, "#reports-title")
+        assert "MTTR per month" in str(screen.query_one("#reports-chart", PlotextPlot).render())
+        await pilot.press("w")
+        await pilot.pause()
+        assert "computing" in _text(screen, "#reports-table")
+        release.set()
+        await settle(pilot)
+        assert screen.complete and "on hold: awaiting user" in _text(screen, "#reports-table")
+        assert "computing" not in _text(screen, "#reports-title")

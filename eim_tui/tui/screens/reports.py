@@ -37,12 +37,14 @@ from eim_tui.tui.workers import ReportsWorkers, explain
 PERIODS: list[tuple[str, int | None]] = [("all", None), ("last 365 days", 365), ("last 90 days", 90),
                                          ("last 30 days", 30)]
 CHARTS = ("MTTR per month", "opened vs resolved per week", "SLA compliance per severity")
+CHART_GROUPINGS = ("month", "week", "severity")  # the report grouping each chart is drawn from
 
 
 @dataclass
 class ReportsLoaded(Message):
     figures: dict[str, Any] | None  # the report, the month, week and severity reports, the process report
     error: str = ""
+    complete: bool = True  # False: the table and the chart on show only, the rest still being computed
 
 
 @dataclass
@@ -73,6 +75,7 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.figures: dict[str, Any] | None = None
+        self.complete = False
 
     def compose(self) -> ComposeResult:
         yield Static(Content("eim · reports · loading…"), id="reports-title")
@@ -94,12 +97,22 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
 
     @work(thread=True, exclusive=True, group="reports-load", exit_on_error=False, description="compute the reports")
     def load(self, start: date | None = None, end: date | None = None, by: str = "severity") -> None:
+        """The figures, from one read of the store: the table and the chart on show first (posted
+        as soon as they are ready, so the first chart does not wait for the rest), then the other
+        charts' groupings and where incidents wait."""
         svc = self.app.services
         reports = Reports(svc.db, svc.clock)
+        shown = CHART_GROUPINGS[self.chart_index]
+        order = list(dict.fromkeys([by, shown, *CHART_GROUPINGS]))
+        figures: dict[str, Any] = {}
         try:
-            figures = {"report": reports.report(start, end, by), "process": reports.process_report(start, end)}
-            for grouping in ("month", "week", "severity"):
-                figures[grouping] = figures["report"] if grouping == by else reports.report(start, end, grouping)
+            for grouping, data in reports.reports(start, end, order):
+                figures[grouping] = data
+                if grouping == by:
+                    figures["report"] = data
+                if grouping == shown or (grouping == by and shown == by):
+                    self.post_message(ReportsLoaded(dict(figures), complete=False))
+            figures["process"] = reports.process_report(start, end)
         except Exception as exc:  # the title says why there is nothing to show
             self.post_message(ReportsLoaded(None, explain(exc)))
             return
@@ -115,6 +128,7 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
             self.query_one("#reports-title", Static).update(Content(f"eim · reports · {message.error}"))
             return
         self.figures = message.figures
+        self.complete = message.complete
         self._draw()
 
     # --- actions ------------------------------------------------------------------------------------
@@ -154,7 +168,8 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
             self._draw()
 
     def action_export(self, fmt: str) -> None:
-        if self.figures is None:
+        if self.figures is None or (self.process and "process" not in self.figures):
+            self.notify("The figures are still being computed; export when they are shown.", severity="warning")
             return
         data = self.figures["process" if self.process else "report"]
         self._export(fmt, data, self.process, Path(self.app.config.export_dir))
@@ -193,19 +208,28 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     def _draw(self) -> None:
         figures = self.figures
         assert figures is not None
-        if self.process:
+        report = figures["report"]
+        pending = "" if self.complete else " · computing the rest…"
+        self.query_one("#reports-title", Static).update(
+            Content(self._title(f"{report['from'] or '—'} … {report['to']}{pending}")))
+        if self.process and "process" not in figures:
+            table = "\nwhere incidents wait: computing…"
+        elif self.process:
             table = report_tables.process_table(figures["process"], "text")
         else:
-            table = report_tables.report_table(figures["report"], "text")
+            table = report_tables.report_table(report, "text")
         _, *rest = table.splitlines()  # its own title line: the screen title says the same
-        report = figures["report"]
-        self.query_one("#reports-title", Static).update(Content(self._title(f"{report['from'] or '—'} … {report['to']}")))
         self.query_one("#reports-table", Static).update(Content("\n".join(rest)))
         self.set_class(self.process, "-process")  # the table takes the chart's room
         chart = self.query_one("#reports-chart", PlotextPlot)
         chart.display = not self.process
-        if not self.process:
+        if not self.process and CHART_GROUPINGS[self.chart_index] in figures:
             draw_chart(chart, CHARTS[self.chart_index], figures)
+        elif not self.process:  # its figures are still being computed: no old chart under a new title
+            chart.plt.clear_data()
+            chart.plt.clear_figure()
+            chart.plt.title(f"{CHARTS[self.chart_index]}: computing…")
+            chart.refresh()
 
 
 def draw_chart(widget: PlotextPlot, name: str, figures: dict[str, Any]) -> None:

@@ -18,7 +18,12 @@ from eim_tui.domain import events, lifecycle, sla
 from eim_tui.domain.access import Action, can_see, required_actions, visible_rows
 from eim_tui.domain.clock import Clock, SystemClock
 from eim_tui.domain.collab import Collaboration
-from eim_tui.domain.errors import PermissionDenied, TransitionError, ValidationError
+from eim_tui.domain.errors import (
+    NotFoundError,
+    PermissionDenied,
+    TransitionError,
+    ValidationError,
+)
 from eim_tui.domain.filters import Filter
 from eim_tui.domain.intake import NewIncident, build_incident
 from eim_tui.domain.model import (
@@ -47,7 +52,7 @@ from eim_tui.services.similar import (
     similar_resolved,
 )
 from eim_tui.store import collab as stored_collab
-from eim_tui.store import inbound, queries, repository, timeline, users
+from eim_tui.store import inbound, placeholders, queries, repository, timeline, users
 from eim_tui.store import notes as stored_notes
 from eim_tui.store.engine import Database
 from eim_tui.store.reference_sync import seed_catalogue
@@ -113,7 +118,13 @@ class Services(NoteCases, AuditCases):
         now = self.clock.now()
         looker = None if viewer is None else self.access.context(viewer)
         with self.db.read() as session:
-            incident = repository.get_incident(session, number)
+            try:
+                incident = repository.get_incident(session, number)
+            except NotFoundError:
+                # PostgreSQL: row-level security hides it; its placeholder says it exists.
+                if looker is not None and not looker.sees_confidential and placeholders.placeholder_numbers(session, [number]):
+                    raise PermissionDenied(f"{format_key(number)} is confidential: only the security group sees its details") from None
+                raise
             if looker is not None and not can_see(looker, incident):
                 raise PermissionDenied(f"{incident.key} is confidential: only the security group sees its details")
             notes = stored_notes.notes_for(session, number)
@@ -137,16 +148,17 @@ class Services(NoteCases, AuditCases):
         sort: Sort = Sort.SLA,
     ) -> list[int]:
         hide = not self.access.context(user).sees_confidential  # filters must not find what they may not see
-        with self.db.read() as session:
+        with self.db.read() as session, placeholders.merged(session, hide):  # PostgreSQL: RLS hid them
             return queries.queue_numbers(
                 session, view, f.with_user(user), user, groups, self.clock.now(), limit, sort, hide_confidential=hide
             )
 
     def rows(self, numbers: Sequence[int], viewer: str | None = None) -> list[QueueRow]:
         """Queue rows; for a `viewer`, confidential ones they may not see become placeholders."""
-        with self.db.read() as session:
+        looker = None if viewer is None else self.access.context(viewer)
+        with self.db.read() as session, placeholders.merged(session, looker is not None and not looker.sees_confidential):
             rows = queries.queue_rows(session, numbers)
-        return rows if viewer is None else visible_rows(self.access.context(viewer), rows)
+        return rows if looker is None else visible_rows(looker, rows)
 
     @contextmanager
     def all_incidents(self, viewer: str) -> Iterator[Iterator[Incident]]:
@@ -154,7 +166,8 @@ class Services(NoteCases, AuditCases):
         the security group, confidential ones are placeholders."""
         looker = self.access.context(viewer)
         with self.db.read() as session:
-            yield visible_incidents(looker, repository.iter_incidents(session))
+            entity = placeholders.incident_entity(session, not looker.sees_confidential)
+            yield visible_incidents(looker, repository.iter_incidents(session, entity=entity))
 
     def payloads(self, status: str | None = None, limit: int = 100) -> list[inbound.StoredPayload]:
         """The webhook bodies received, newest first (`eim payloads`)."""
@@ -178,7 +191,7 @@ class Services(NoteCases, AuditCases):
         now = self.clock.now()
         looker = None if viewer is None else self.access.context(viewer)
         hide = looker is not None and not looker.sees_confidential
-        with self.db.read() as session:
+        with self.db.read() as session, placeholders.merged(session, hide):
             ref = self.ref
             snapshot = load_board(session, scope, now, local_day_start(now), ref.policies, hide_confidential=hide,
                                   service_policies=ref.service_policies)

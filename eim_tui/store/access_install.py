@@ -37,6 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from eim_tui.domain.access import SYSTEM_ACTORS
 from eim_tui.domain.errors import PermissionDenied
 from eim_tui.domain.model import Role
+from eim_tui.store import placeholders
 from eim_tui.store.engine import Database
 from eim_tui.store.tables import Base
 
@@ -66,6 +67,16 @@ CREATE OR REPLACE FUNCTION eim_sees_confidential() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
   SELECT pg_has_role(current_user, '{SECURITY_ROLE}', 'MEMBER')
       OR pg_has_role(current_user, '{SERVICE_ROLE}', 'MEMBER')
+$$;
+
+-- Would row-level security hide confidential incidents from the role running the query? The
+-- security group and the service read them; so do the roles RLS does not apply to (the store's
+-- owner and its members, superusers, BYPASSRLS): those get no placeholders (no duplicates).
+CREATE OR REPLACE FUNCTION eim_reads_confidential() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, public AS $$
+  SELECT eim_sees_confidential()
+      OR pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = to_regclass('incident')), 'USAGE')
+      OR coalesce((SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user), false)
 $$;
 
 CREATE OR REPLACE FUNCTION eim_confidential_incident(number integer) RETURNS boolean
@@ -159,6 +170,8 @@ def _install(db: Database, owner_admin: bool) -> None:
         conn.execute(text(_FUNCTIONS))
         _function_grants(conn)
         _policies(conn, tables)
+        if "incident" in tables:
+            _placeholder_view(conn)
         if owner_admin:
             _owner_is_admin(conn)
         _sync_logins(conn)
@@ -199,7 +212,7 @@ def _grants(conn: Connection, tables: list[str]) -> None:
 
 
 def _function_grants(conn: Connection) -> None:
-    for signature in ("eim_sees_confidential()", "eim_confidential_incident(integer)",
+    for signature in ("eim_sees_confidential()", "eim_reads_confidential()", "eim_confidential_incident(integer)",
                       "eim_confidential_payload(integer)", "eim_chain_links(integer, integer)"):
         conn.execute(text(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
         conn.execute(text(f"GRANT EXECUTE ON FUNCTION {signature} TO {', '.join(ALL_ROLES)}"))
@@ -233,6 +246,20 @@ def _policies(conn: Connection, tables: list[str]) -> None:
             policy = _q(f"eim_{command.lower()}")
             conn.execute(text(f"DROP POLICY IF EXISTS {policy} ON {name}"))
             conn.execute(text(f"CREATE POLICY {policy} ON {name} FOR {command} TO PUBLIC {clause}"))
+
+
+def _placeholder_view(conn: Connection) -> None:
+    """`eim_incident_placeholder` (store/placeholders.py): owned by the store's owner, so it reads
+    past row-level security; it shows only what a placeholder shows, and only to logins that cannot
+    read confidential incidents. Remade each time, so a change of its columns needs no migration
+    (schema.upgrade drops it before migrations change the incident table)."""
+    conn.execute(text(f"DROP VIEW IF EXISTS {placeholders.VIEW}"))
+    conn.execute(text(placeholders.view_sql()))
+    owner = store_owner(conn)
+    if owner and owner != conn.execute(text("SELECT current_user")).scalar():
+        conn.execute(text(f"ALTER VIEW {placeholders.VIEW} OWNER TO {_q(owner)}"))
+    conn.execute(text(f"REVOKE ALL ON {placeholders.VIEW} FROM PUBLIC"))
+    conn.execute(text(f"GRANT SELECT ON {placeholders.VIEW} TO {', '.join(ALL_ROLES)}"))
 
 
 def _owner_is_admin(conn: Connection) -> None:

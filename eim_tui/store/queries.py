@@ -96,16 +96,22 @@ class _IncidentKey(FunctionElement):
     inherit_cache = True
 
 
+def _key_of(element) -> ColumnElement:
+    # The number column is the function's argument (not IncidentRow.id named here), so a statement
+    # rewritten to read the incidents with their placeholders (store/placeholders.py) keys those rows.
+    return next(iter(element.clauses))
+
+
 @compiles(_IncidentKey)
 def _incident_key_sql(element, compiler, **kw) -> str:
-    number = cast(IncidentRow.id, String)
+    number = cast(_key_of(element), String)
     digits = func.lpad(number, func.greatest(6, func.length(number)), "0")
     return compiler.process(literal_column("'inc-'", String) + digits, **kw)
 
 
 @compiles(_IncidentKey, "sqlite")
 def _incident_key_sqlite(element, compiler, **kw) -> str:
-    number = cast(IncidentRow.id, String)
+    number = cast(_key_of(element), String)
     digits = func.substr(literal_column("'000000'", String) + number, -func.max(6, func.length(number)))
     return compiler.process(literal_column("'inc-'", String) + digits, **kw)
 
@@ -122,7 +128,7 @@ def filter_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
     if f.words:
         # The same haystack as `matches`: key, title and service in one lowercased line, so a word
         # can be part of a key ("inc-00001") and a quoted phrase can run from title into service.
-        haystack = func.lower(_IncidentKey() + " " + IncidentRow.title + " " + IncidentRow.service)
+        haystack = func.lower(_IncidentKey(IncidentRow.id) + " " + IncidentRow.title + " " + IncidentRow.service)
         terms.extend(haystack.like(f"%{_escape_like(word)}%", escape="\\") for word in f.words)
     if f.services:
         terms.append(_lower_in(IncidentRow.service, f.services))
@@ -160,7 +166,7 @@ def placeholder_condition(f: Filter, now: datetime) -> ColumnElement[bool]:
     if f.services or f.groups or f.texts or (f.assignees and "none" not in f.assignees):
         return false()  # `text:` too: the placeholder has no words to find
     visible = dataclasses.replace(f, words=(), services=(), groups=(), assignees=())
-    haystack = func.lower(_IncidentKey() + f" {CONFIDENTIAL_TITLE} ")
+    haystack = func.lower(_IncidentKey(IncidentRow.id) + f" {CONFIDENTIAL_TITLE} ")
     return and_(filter_condition(visible, now), *(haystack.like(f"%{_escape_like(w)}%", escape="\\") for w in f.words))
 
 
@@ -195,7 +201,7 @@ def queue_statement(
     if sort is Sort.OLDEST:
         return stmt.order_by(IncidentRow.id)
     if sort is Sort.UPDATED:
-        return stmt.order_by(IncidentRow.updated_at.desc(), IncidentRow.id.desc())
+        return stmt.order_by(IncidentRow.updated_at.desc().nulls_last(), IncidentRow.id.desc())  # as SQLite on PostgreSQL too
     if view is View.RESOLVED:
         return stmt.order_by(IncidentRow.resolved_at.desc(), IncidentRow.id.desc())
     # Within severity: breached and nearest to breach first; paused and stopped clocks last.

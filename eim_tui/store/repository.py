@@ -157,12 +157,13 @@ def check_version(incident: Incident, expected_version: int | None, session: Ses
         raise conflict(session, incident.replace(version=expected_version))
 
 
-def iter_incidents(session: Session, batch: int = 1000):
-    """Every incident in key order, read in batches so a big store is never held in memory at once."""
+def iter_incidents(session: Session, batch: int = 1000, entity=IncidentRow):
+    """Every incident in key order, read in batches so a big store is never held in memory at once.
+    `entity`: `IncidentRow`, or the same class over the incidents and their placeholders (placeholders.py)."""
     last = 0
     while True:
         rows = session.execute(
-            select(IncidentRow).where(IncidentRow.id > last).order_by(IncidentRow.id).limit(batch)
+            select(entity).where(entity.id > last).order_by(entity.id).limit(batch)
         ).scalars().all()
         if not rows:
             return

@@ -141,8 +141,24 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
     cfg = alembic_config(db)
     with db.write_engine.begin() as conn:
+        _drop_views(db, conn, revision)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def _drop_views(db: Database, conn, revision: str) -> None:
+    """PostgreSQL: the placeholder view reads the incident table, so a migration could not change the
+    columns it shows; it is dropped before migrating (in the same transaction) and remade by
+    `access_install.install`, which `eim db upgrade` and opening an upgraded store run after."""
+    if db.dialect != "postgresql":
+        return
+    if conn.execute(text("SELECT to_regclass('alembic_version') IS NULL")).scalar():
+        return  # an empty database: nothing to drop
+    current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if current != (HEAD_REVISION if revision == "head" else revision):
+        from eim_tui.store.placeholders import VIEW
+
+        conn.execute(text(f"DROP VIEW IF EXISTS {VIEW}"))
 
 
 def downgrade(db: Database, revision: str) -> None:
@@ -152,5 +168,6 @@ def downgrade(db: Database, revision: str) -> None:
 
     cfg = alembic_config(db)
     with db.write_engine.begin() as conn:
+        _drop_views(db, conn, revision)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)

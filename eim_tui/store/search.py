@@ -189,28 +189,34 @@ def _tsquery(words: Sequence[str], how: str) -> str:
 
 
 class TextMatch(FunctionElement):
-    """`incident` rows whose indexed text holds `words` (`how`: all, any, phrase or prefix), on either database."""
+    """`incident` rows whose indexed text holds `words` (`how`: all, any, phrase or prefix), on either database.
+
+    Written as "the row's id is among the matching incidents'", with the id a real column of the
+    statement: a statement read from another source than the table (the PostgreSQL placeholder
+    union, store/placeholders.py) has that column adapted like any other, and the index is still
+    asked inside the subquery (row-level security applies there too)."""
 
     type = Boolean()
     inherit_cache = True
 
     def __init__(self, words: Sequence[str], how: str = "all") -> None:
-        super().__init__(literal(_fts5_query(words, how)), literal(_tsquery(words, how)))
+        super().__init__(IncidentRow.id, literal(_fts5_query(words, how)), literal(_tsquery(words, how)))
 
 
 @compiles(TextMatch)
 def _text_match_postgresql(element, compiler, **kw) -> str:
-    _, query = list(element.clauses)
-    document = literal_column("incident.search_document")
-    return compiler.process(document.op("@@")(_to_tsquery(query)), **kw)
+    number, _, query = list(element.clauses)
+    found = select(literal_column("id")).select_from(table("incident")).where(
+        literal_column("search_document").op("@@")(_to_tsquery(query)))
+    return compiler.process(number.in_(found), **kw)
 
 
 @compiles(TextMatch, "sqlite")
 def _text_match_sqlite(element, compiler, **kw) -> str:
-    query, _ = list(element.clauses)
+    number, query, _ = list(element.clauses)
     found = select(literal_column("rowid")).select_from(table("incident_fts")).where(
         literal_column("incident_fts").op("MATCH")(query))
-    return compiler.process(IncidentRow.id.in_(found), **kw)
+    return compiler.process(number.in_(found), **kw)
 
 
 def _to_tsquery(query) -> ColumnElement:

@@ -23,6 +23,7 @@ from eim_tui.cli import (
     history,
     incidents,
     ingest,
+    patterns,
     service,
     ssh,
     status,
@@ -35,7 +36,7 @@ from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
 COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status, catalogue, changes, collab,
-                   audit, ssh, history)
+                   audit, ssh, history, patterns)
 
 
 def build_parser() -> Parser:

@@ -138,7 +138,7 @@ def _phrase(word_sets: Sequence[frozenset[str]], minimum: int) -> tuple[str, ...
         return ()
     chosen = [seed]
     holding = [ws for ws in word_sets if seed in ws]
-    floor = max(minimum, PHRASE_SUPPORT * len(holding))
+    floor = max(2, PHRASE_SUPPORT * len(holding))
     while len(chosen) < MAX_PHRASE_WORDS:
         along = Counter(w for ws in holding for w in ws if w not in chosen)
         if not along:

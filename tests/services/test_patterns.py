@@ -10,29 +10,12 @@ import pytest
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.model import format_key
 from eim_tui.services.patterns import Patterns, parse_window
-
-DROPS = ["Tunnel drops for Berlin office", "tunnel drops again at night", "Tunnel drops every 5 minutes",
-         "Tunnel drops during backup window", "tunnel drops for sales team", "Tunnel drops after rekey",
-         "Tunnel drops on London link", "Tunnel drops under load", "Tunnel drops twice an hour"]
-OTHER_TUNNEL = ["Tunnel flapping to Paris", "Tunnel renegotiates constantly", "Tunnel latency high"]
-UNRELATED = ["Printer jams on floor 3", "Password reset email missing", "Laptop battery swollen",
-             "Teams calls echo", "Badge reader offline", "Monitor flickers"]
-REASON = '12 incidents · vpn · network/vpn · "tunnel drops" in 9 titles · last 30 days'
+from tests.patterns_fixture import REASON, plant
 
 
 @pytest.fixture
-def planted(svc, log, clock):
-    """The cluster, logged one a day over the last 12 days, among unrelated incidents of the same
-    service and category; returns the cluster's numbers."""
-    now = clock.now()
-    numbers = []
-    for i, title in enumerate(DROPS + OTHER_TUNNEL):
-        clock.set(now - timedelta(days=12 - i, hours=1))
-        numbers.append(log(title=title, service="vpn", category="network", subcategory="vpn").number)
-        log(title=UNRELATED[i % len(UNRELATED)] + f" #{i}", service="vpn", category="network", subcategory="vpn")
-        log(title=title, service="payments", category="software", subcategory=["application-error", "performance", "deployment"][i % 3])
-    clock.set(now)
-    return numbers
+def planted(svc, clock):
+    return plant(svc, clock)
 
 
 def test_the_planted_cluster_is_found_with_its_reason(svc, planted) -> None:

@@ -15,6 +15,7 @@ of this in one line: `12 incidents · vpn · network/tunnel · "tunnel drops" in
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -113,48 +114,61 @@ def find_patterns(
 def _clusters(
     members: list[tuple[PatternIncident, frozenset[str]]], minimum: int
 ) -> Iterable[tuple[tuple[str, ...], list[tuple[PatternIncident, frozenset[str]]]]]:
+    # Titles repeat (a storm, a template): the work is per distinct word set, weighted by how many
+    # incidents have it, so 100,000 incidents cost what their few thousand distinct titles cost.
     left = members
     for _ in range(MAX_CLUSTERS_PER_GROUP):
         if len(left) < minimum:
             return
-        phrase = _phrase([ws for _, ws in left], minimum)
+        sets = Counter(ws for _, ws in left)
+        phrase = _phrase(sets, minimum)
         if not phrase:
             return
         need = (len(phrase) + 1) // 2
-        cluster = [m for m in left if len(m[1].intersection(phrase)) >= need]
+        joins = {ws: len(ws.intersection(phrase)) >= need for ws in sets}
+        cluster = [m for m in left if joins[m[1]]]
         if len(cluster) < minimum:
             return
         yield phrase, cluster
-        left = [m for m in left if len(m[1].intersection(phrase)) < need]
+        left = [m for m in left if not joins[m[1]]]
 
 
-def _phrase(word_sets: Sequence[frozenset[str]], minimum: int) -> tuple[str, ...]:
-    """The seed word (the most common, at least `minimum` titles) and the words that come with it."""
-    counts = Counter(w for ws in word_sets for w in ws)
+def _phrase(word_sets: Counter[frozenset[str]], minimum: int) -> tuple[str, ...]:
+    """The seed word (the most common, at least `minimum` titles) and the words that come with it
+    in at least PHRASE_SUPPORT of the titles holding the phrase so far. `word_sets`: each title's
+    word set and how many titles have it."""
+    counts: Counter[str] = Counter()
+    for ws, n in word_sets.items():
+        for w in ws:
+            counts[w] += n
     if not counts:
         return ()
     seed, seen = min(counts.items(), key=lambda item: (-item[1], item[0]))
     if seen < minimum:
         return ()
     chosen = [seed]
-    holding = [ws for ws in word_sets if seed in ws]
-    floor = max(2, PHRASE_SUPPORT * len(holding))
+    holding = {ws: n for ws, n in word_sets.items() if seed in ws}
+    floor = max(2, PHRASE_SUPPORT * sum(holding.values()))
     while len(chosen) < MAX_PHRASE_WORDS:
-        along = Counter(w for ws in holding for w in ws if w not in chosen)
+        along: Counter[str] = Counter()
+        for ws, n in holding.items():
+            for w in ws:
+                if w not in chosen:
+                    along[w] += n
         if not along:
             break
         word, n = min(along.items(), key=lambda item: (-item[1], item[0]))
         if n < floor:
             break
         chosen.append(word)
-        holding = [ws for ws in holding if word in ws]
+        holding = {ws: k for ws, k in holding.items() if word in ws}
     return tuple(chosen)
 
 
 def _ordered(phrase: Sequence[str], titles: Iterable[str]) -> str:
     """The phrase's words in the order the most common title holding them all gives them."""
     wanted = set(phrase)
-    common = Counter(t for t in titles if wanted <= words(t))
+    common = Counter({t: n for t, n in Counter(titles).items() if wanted <= words(t)})
     if not common:
         return " ".join(phrase)
     tokens = _TOKEN.findall(min(common.items(), key=lambda item: (-item[1], item[0]))[0].lower())
@@ -163,17 +177,24 @@ def _ordered(phrase: Sequence[str], titles: Iterable[str]) -> str:
 
 
 def _candidate(kind, anchor, category, subcategory, symptom, phrase, cluster, now: float, window: str) -> Candidate:
-    incidents = [i for i, _ in cluster]
-    holding = sum(1 for _, ws in cluster if ws.issuperset(phrase))
-    count = len(incidents)
-    weight = sum(SEVERITY_WEIGHT.get(i.severity, 1.0) for i in incidents) / count
-    recency = sum(0.5 ** (max(0.0, now - i.reported_at) / 86400 / HALF_LIFE_DAYS) for i in incidents) / count
-    text = _ordered(phrase, (i.title for i in incidents))
+    wanted = frozenset(phrase)
+    holding = 0
+    weights = recency = 0.0
+    worst, first, last = 99, math.inf, -math.inf
+    decay = math.log(0.5) / (HALF_LIFE_DAYS * 86400)
+    for incident, ws in cluster:  # one pass: a cluster can hold tens of thousands
+        holding += wanted <= ws
+        weights += SEVERITY_WEIGHT.get(incident.severity, 1.0)
+        at = incident.reported_at
+        recency += math.exp(decay * max(0.0, now - at))
+        worst = min(worst, incident.severity)
+        first, last = min(first, at), max(last, at)
+    count = len(cluster)
+    text = _ordered(phrase, (i.title for i, _ in cluster))
     return Candidate(
         anchor_kind=kind, anchor=anchor, category=category, subcategory=subcategory, symptom=symptom,
-        phrase=text, phrase_titles=holding, numbers=tuple(sorted(i.number for i in incidents)),
-        worst_severity=min(i.severity for i in incidents),
-        first_reported=min(i.reported_at for i in incidents), last_reported=max(i.reported_at for i in incidents),
-        score=round(count * weight * recency, 3),
+        phrase=text, phrase_titles=holding, numbers=tuple(sorted(i.number for i, _ in cluster)),
+        worst_severity=worst, first_reported=first, last_reported=last,
+        score=round(count * (weights / count) * (recency / count), 3),
         reason=reason_text(count, anchor, kind_path(category, subcategory, symptom), text, holding, window),
     )

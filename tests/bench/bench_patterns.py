@@ -15,14 +15,10 @@ Run as `python -m tests.bench.bench_patterns [--runs N]`.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
-import sys
-import time
 from datetime import timedelta
 
-from tests.bench.bench_reports import emit, median_ms
-from tests.bench.demo_store import ROOT, cached_store
+from tests.bench.bench_reports import emit, median_ms, process_ms
+from tests.bench.demo_store import cached_store
 
 WINDOWS = ("30d", "3660d")
 
@@ -57,14 +53,6 @@ def main(argv: list[str] | None = None) -> int:
                  target=3000, incidents=rows, candidates=len(found))
     finally:
         svc.db.dispose()
-
-    def process_ms(*command: str) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "eim_tui", *command], cwd=ROOT, check=True, capture_output=True)
-            times.append((time.perf_counter() - started) * 1000)
-        return statistics.median(times)
 
     emit("patterns_command_floor_ms", process_ms("--version"), "ms")
     emit("patterns_100k_command_ms", process_ms("--db", url, "patterns", "--json", "--window", "3660d",

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from eim_tui.domain.patterns import PatternIncident, find_patterns, window_label
+from tests.patterns_fixture import DROPS, OTHER_TUNNEL, UNRELATED
 
 DAY = 86400.0
 NOW = 1_000 * DAY
 
-DROPS = ["Tunnel drops for Berlin office", "tunnel drops again at night", "Tunnel drops every 5 minutes",
-         "Tunnel drops during backup window", "tunnel drops for sales team", "Tunnel drops after rekey",
-         "Tunnel drops on London link", "Tunnel drops under load", "Tunnel drops twice an hour"]
-OTHER_TUNNEL = ["Tunnel flapping to Paris", "Tunnel renegotiates constantly", "Tunnel latency high"]
-UNRELATED = ["Printer jams on floor 3", "Password reset email missing", "Laptop battery swollen",
-             "Teams calls echo", "Badge reader offline", "Monitor flickers"]
 
 
 def incident(number: int, title: str, service: str = "vpn", ci: str = "", category: str = "network",

@@ -177,24 +177,20 @@ def _ordered(phrase: Sequence[str], titles: Iterable[str]) -> str:
 
 
 def _candidate(kind, anchor, category, subcategory, symptom, phrase, cluster, now: float, window: str) -> Candidate:
+    # Sums over plain lists and Counters (loops in C): a cluster can hold tens of thousands.
     wanted = frozenset(phrase)
-    holding = 0
-    weights = recency = 0.0
-    worst, first, last = 99, math.inf, -math.inf
-    decay = math.log(0.5) / (HALF_LIFE_DAYS * 86400)
-    for incident, ws in cluster:  # one pass: a cluster can hold tens of thousands
-        holding += wanted <= ws
-        weights += SEVERITY_WEIGHT.get(incident.severity, 1.0)
-        at = incident.reported_at
-        recency += math.exp(decay * max(0.0, now - at))
-        worst = min(worst, incident.severity)
-        first, last = min(first, at), max(last, at)
+    holding = sum(n for ws, n in Counter(ws for _, ws in cluster).items() if wanted <= ws)
+    severities = Counter(i.severity for i, _ in cluster)
+    ats = [i.reported_at for i, _ in cluster]
     count = len(cluster)
+    weight = sum(SEVERITY_WEIGHT.get(sev, 1.0) * n for sev, n in severities.items()) / count
+    decay = math.log(0.5) / (HALF_LIFE_DAYS * 86400)
+    recency = sum(map(math.exp, [decay * max(0.0, now - at) for at in ats])) / count
     text = _ordered(phrase, (i.title for i, _ in cluster))
     return Candidate(
         anchor_kind=kind, anchor=anchor, category=category, subcategory=subcategory, symptom=symptom,
         phrase=text, phrase_titles=holding, numbers=tuple(sorted(i.number for i, _ in cluster)),
-        worst_severity=worst, first_reported=first, last_reported=last,
-        score=round(count * (weights / count) * (recency / count), 3),
+        worst_severity=min(severities), first_reported=min(ats), last_reported=max(ats),
+        score=round(count * weight * recency, 3),
         reason=reason_text(count, anchor, kind_path(category, subcategory, symptom), text, holding, window),
     )

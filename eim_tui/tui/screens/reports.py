@@ -88,7 +88,7 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
             yield Static(id="reports-table")
         yield PlotextPlot(id="reports-chart")
         # Here until the problems screen hosts it as its "Patterns" tab.
-        yield PatternsPanel()
+        yield PatternsPanel(load_on_mount=False)  # read when `t` shows it
         yield KeyFooter()
 
     def on_mount(self) -> None:

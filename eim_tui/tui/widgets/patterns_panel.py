@@ -61,9 +61,10 @@ class PatternsPanel(ReportsWorkers, Vertical):
 
     window_index: var[int] = var(0)
 
-    def __init__(self, minimum: int = 5, *, id: str | None = "patterns-panel") -> None:
+    def __init__(self, minimum: int = 5, *, load_on_mount: bool = True, id: str | None = "patterns-panel") -> None:
         super().__init__(id=id)
         self.minimum = minimum
+        self.load_on_mount = load_on_mount  # False: the owner calls reload() when it shows the panel
         self.candidates: list[Candidate] = []
 
     @property
@@ -81,7 +82,8 @@ class PatternsPanel(ReportsWorkers, Vertical):
         yield Static(Content("—"), id="patterns-reason")
 
     def on_mount(self) -> None:
-        self.reload()
+        if self.load_on_mount:
+            self.reload()
 
     def reload(self) -> None:
         """Read the candidates again (after a problem was made of one, its incidents are gone)."""

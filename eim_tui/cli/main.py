@@ -23,6 +23,7 @@ from eim_tui.cli import (
     history,
     incidents,
     ingest,
+    patterns,
     problems,
     service,
     similar,
@@ -37,7 +38,7 @@ from eim_tui.domain.errors import DomainError
 
 # Modules that add subcommands: each has `add_parsers(sub, common, db_only)` and `cmd_<command>(args, svc)`.
 COMMAND_MODULES = (incidents, export, users, ingest, wall, alerts, service, groups, status, catalogue, changes, collab,
-                   audit, ssh, history, problems, similar)
+                   audit, ssh, history, problems, similar, patterns)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,36 @@
+"""A store with a planted recurring cluster, for the pattern tests of the services, the panel and
+its snapshot: twelve "Tunnel …" incidents on the vpn service (nine say "tunnel drops"), logged one
+a day over the twelve days before the clock's now, among unrelated incidents of the same service
+and category, and the same titles spread over another service's subcategories (never five alike)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from eim_tui.domain.intake import NewIncident
+
+DROPS = ["Tunnel drops for Berlin office", "tunnel drops again at night", "Tunnel drops every 5 minutes",
+         "Tunnel drops during backup window", "tunnel drops for sales team", "Tunnel drops after rekey",
+         "Tunnel drops on London link", "Tunnel drops under load", "Tunnel drops twice an hour"]
+OTHER_TUNNEL = ["Tunnel flapping to Paris", "Tunnel renegotiates constantly", "Tunnel latency high"]
+UNRELATED = ["Printer jams on floor 3", "Password reset email missing", "Laptop battery swollen",
+             "Teams calls echo", "Badge reader offline", "Monitor flickers"]
+REASON = '12 incidents · vpn · network/vpn · "tunnel drops" in 9 titles · last 30 days'
+
+
+def plant(svc, clock, actor: str = "alice") -> list[int]:
+    """Log the cluster and the noise; the clock ends where it started. Returns the cluster's numbers."""
+    now = clock.now()
+
+    def log(title: str, **fields) -> int:
+        return svc.log_incident(NewIncident(title=title, impact=2, urgency=2, **fields), actor).number
+
+    numbers = []
+    for i, title in enumerate(DROPS + OTHER_TUNNEL):
+        clock.set(now - timedelta(days=12 - i, hours=1))
+        numbers.append(log(title, service="vpn", category="network", subcategory="vpn"))
+        log(UNRELATED[i % len(UNRELATED)] + f" #{i}", service="vpn", category="network", subcategory="vpn")
+        log(title, service="payments", category="software",
+            subcategory=["application-error", "performance", "deployment"][i % 3])
+    clock.set(now)
+    return numbers

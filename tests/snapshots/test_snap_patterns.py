@@ -1,4 +1,4 @@
-"""Snapshot of the patterns panel at 80x24, as the reports screen shows it (`t`), on the planted
+"""Snapshot of the patterns panel at 80x24, as the problems screen's Patterns tab shows it (`P`, `t`), on the planted
 cluster (tests/patterns_fixture.py) and the fixed clock. Looked at (rsvg-convert to PNG) before it
 was accepted: the table, the highlighted row, the reason line and the keys all fit."""
 
@@ -21,7 +21,7 @@ def patterns_app(tmp_path, snapshot_clock, app_factory):
 
 async def open_patterns(pilot: Pilot) -> None:
     await pilot.pause()
-    await pilot.press("R")
+    await pilot.press("P")
     for _ in range(3):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()

@@ -1,6 +1,6 @@
-"""The patterns panel: on the reports screen (`t`) and mounted in a container of its own; the
-planted cluster is listed with its reason, `n` posts MakeProblem with the highlighted candidate,
-`W` moves the window."""
+"""The patterns panel: the problems screen's Patterns tab (`P`, then `t`) and mounted in a container
+of its own; the planted cluster is listed with its reason, `W` moves the window, `n` opens the
+new-problem form filled from the highlighted candidate and saving it links the candidate's incidents."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from eim_tui.tui.screens.reports import ReportsScreen
 from eim_tui.tui.widgets.patterns_panel import PatternsPanel
 from tests.patterns_fixture import REASON, plant
 
@@ -38,42 +37,50 @@ def _text(node, selector: str) -> str:
     return str(node.query_one(selector, Static).render())
 
 
-async def test_the_reports_screen_shows_the_planted_pattern_and_n_asks_for_a_problem(planted, app_factory) -> None:
+async def test_the_problems_screen_lists_the_planted_pattern_and_two_keys_make_it_a_problem(planted, app_factory) -> None:
+    """P, then t: the Patterns tab lists the planted cluster with its reason; `n` opens the new
+    problem form filled from it and ctrl+s makes the problem and links its twelve incidents, which
+    then leave the candidates."""
+    from eim_tui.services.problems import ProblemCases
+    from eim_tui.tui.dialogs.problem_forms import ProblemFromCandidateForm
+    from eim_tui.tui.screens.problems import ProblemsScreen
+
     svc, numbers = planted
-    posted: list[PatternsPanel.MakeProblem] = []
-
-    def hook(message) -> None:
-        if isinstance(message, PatternsPanel.MakeProblem):
-            posted.append(message)
-
-    async with app_factory(svc).run_test(size=(80, 24), message_hook=hook, notifications=True) as pilot:
+    async with app_factory(svc, user="chen").run_test(size=(80, 24), notifications=True) as pilot:
         await pilot.pause()
-        await pilot.press("R")
+        await pilot.press("P")
         await settle(pilot)
         screen = pilot.app.screen
-        assert isinstance(screen, ReportsScreen)
-        panel = screen.query_one(PatternsPanel)
-        assert not panel.display
+        assert isinstance(screen, ProblemsScreen)
         await pilot.press("t")
         await settle(pilot)
-        assert panel.display and not screen.query_one("#reports-chart").display
+        panel = screen.query_one(PatternsPanel)
         table = panel.query_one(DataTable)
         assert table.has_focus and table.row_count == 1
         assert table.get_row_at(0) == ["12", "Sev3", "vpn", "network/vpn", "tunnel drops"]
         assert _text(panel, "#patterns-reason").startswith(REASON)
         assert "1 candidate" in _text(panel, "#patterns-title")
-        await pilot.press("n")
-        await pilot.pause()
-        assert len({id(m) for m in posted}) == 1  # one message (the hook sees it at each node it bubbles to)
-        assert posted[0].candidate.numbers == tuple(numbers)
-        assert any(REASON in str(n.message) for n in pilot.app._notifications)
         await pilot.press("W")  # 30 → 7 days: the last six of the twelve
         await settle(pilot)
         assert panel.days == 7 and "last 7 days" in _text(panel, "#patterns-title")
         assert table.row_count == 1 and table.get_row_at(0)[0] == "6"
+        await pilot.press("W", "W")  # 90, then 30 days again
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ProblemFromCandidateForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        (made,) = [p for p in ProblemCases(svc).list((), limit=10)]
+        assert made.problem.title == "Recurring: tunnel drops on vpn" and made.problem.service == "vpn"
+        assert made.incidents == 12
+        assert {svc.get(n).problem_ref for n in numbers} == {made.problem.key}
+        assert any("opened with 12 incidents linked" in str(n.message) for n in pilot.app._notifications)
+        assert table.row_count == 0  # linked incidents are no longer a candidate
         await pilot.press("t")
-        await pilot.pause()
-        assert not panel.display and screen.query_one("#reports-table-box").display
+        await settle(pilot)
+        assert screen.query_one("#problems-table", DataTable).row_count == 1
 
 
 class Host(Screen[None]):

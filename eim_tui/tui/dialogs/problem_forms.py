@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eim_tui.domain.model import parse_key
+from eim_tui.domain.errors import DomainError
+from eim_tui.domain.model import format_key, parse_key
 from eim_tui.domain.problems import Problem
 from eim_tui.reference.data import ReferenceData
 from eim_tui.tui.dialogs.form import Field, FormScreen
@@ -61,6 +62,49 @@ class NewProblemForm(ProblemForm):
         made = cases.create(actor, values["title"], values["service"] or "", values["ci"].strip(),
                             values["category"] or "", "", values["group"] or "", values["description"])
         return f"{made.key} opened"
+
+
+class ProblemFromCandidateForm(NewProblemForm):
+    """A new problem made of a recurring pattern (the problems screen's Patterns tab, `n`): the
+    form comes filled from the candidate, and saving it links every incident of the candidate."""
+
+    FORM_TITLE = "New problem from a recurring pattern"
+
+    def __init__(self, ref: ReferenceData, numbers: tuple[int, ...], prefill: dict[str, Any] | None = None,
+                 message: str = "") -> None:
+        self.numbers = numbers
+        super().__init__(ref, prefill, message)
+
+    @classmethod
+    def of(cls, ref: ReferenceData, candidate: Any) -> ProblemFromCandidateForm:  # domain.patterns.Candidate
+        services = {s.name for s in ref.services}
+        categories = {c.name for c in ref.categories}
+        on_service = candidate.anchor_kind == "service" and candidate.anchor in services
+        keys = " ".join(format_key(n) for n in candidate.numbers)
+        return cls(ref, tuple(candidate.numbers), {
+            "title": f"Recurring: {candidate.phrase or candidate.subcategory or candidate.category} on {candidate.anchor}",
+            "service": candidate.anchor if on_service else None,
+            "ci": "" if on_service else candidate.anchor,
+            "category": candidate.category if candidate.category in categories else None,
+            "group": None,
+            "description": f"{candidate.reason}\n\nIncidents: {keys}",
+        })
+
+    def again(self, values: dict[str, Any], message: str) -> ProblemForm:
+        return ProblemFromCandidateForm(self.ref, self.numbers, values, message)
+
+    def call(self, cases, actor, values):
+        made = cases.create(actor, values["title"], values["service"] or "", values["ci"].strip(),
+                            values["category"] or "", "", values["group"] or "", values["description"])
+        refused: list[str] = []
+        for number in self.numbers:  # each link one transaction writing both timelines
+            try:
+                cases.link(actor, number, made.number)
+            except DomainError as exc:
+                refused.append(f"{format_key(number)}: {exc}")
+        linked = len(self.numbers) - len(refused)
+        said = f"{made.key} opened with {linked} incident{'s' if linked != 1 else ''} linked"
+        return said + (f"; not linked: {'; '.join(refused)}" if refused else "")
 
 
 class LinkIncidentForm(ProblemForm):

@@ -1,8 +1,10 @@
 """Problems in the TUI: the problems screen (from the queue's `P` and the palette) and the view of
 one problem with its linked incidents.
 
-The problems screen is a `TabbedContent`: its first tab lists problem records (state, incidents,
-service, title; `f` cycles which states), with room for more tabs (recurring patterns). `enter` opens
+The problems screen is a `TabbedContent` (`t` switches tabs): its first tab lists problem records
+(state, incidents, service, title; `f` cycles which states), its second the recurring patterns that
+are problem candidates (widgets/patterns_panel.py), where `n` makes a problem of the highlighted one
+and links its incidents. `enter` opens
 the highlighted problem's view, whose keys link an incident, record the known error, resolve and
 close. Every store read and write runs in a worker that ends in a message (workers.py).
 """
@@ -32,10 +34,12 @@ from eim_tui.tui.dialogs.problem_forms import (
     LinkIncidentForm,
     NewProblemForm,
     ProblemForm,
+    ProblemFromCandidateForm,
     ResolveProblemForm,
 )
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, Palette, palette
 from eim_tui.tui.widgets.key_footer import KeyFooter
+from eim_tui.tui.widgets.patterns_panel import PatternsPanel
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 STATE_FILTERS: list[tuple[str, tuple[ProblemState, ...]]] = [
@@ -109,6 +113,8 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         Binding("n", "new_problem", "New", id="problems.new", tooltip="Open a problem record (shift lead or admin)"),
         Binding("f", "next_state", "States", id="problems.states", tooltip="Show the next set of states (cycles)"),
         Binding("r", "reload", "Reload", id="problems.reload", tooltip="Read the problems again"),
+        Binding("t", "next_tab", "Problems/Patterns", id="problems.tab",
+                tooltip="Switch between the problem list and recurring patterns (problem candidates)"),
     ]
 
     state_index: var[int] = var(0, init=False)
@@ -116,12 +122,15 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[Any] = []
+        self._patterns_read = False
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Problems · loading…"), id="problems-title")
-        with TabbedContent(id="problems-tabs"):  # noqa: SIM117 - the Patterns tab goes beside this one
+        with TabbedContent(id="problems-tabs"):
             with TabPane("Problems", id="tab-problems"):
                 yield DataTable(id="problems-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Patterns", id="tab-patterns"):
+                yield PatternsPanel(load_on_mount=False)  # read when the tab is first shown
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -163,6 +172,30 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def action_next_tab(self) -> None:
+        tabs = self.query_one("#problems-tabs", TabbedContent)
+        tabs.active = "tab-patterns" if tabs.active == "tab-problems" else "tab-problems"
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-patterns":
+            panel = self.query_one(PatternsPanel)
+            if not self._patterns_read:
+                self._patterns_read = True
+                panel.reload()
+            self.query_one("#patterns-table").focus()
+        else:
+            self.query_one("#problems-table", DataTable).focus()
+
+    def on_patterns_panel_make_problem(self, message: PatternsPanel.MakeProblem) -> None:
+        """`n` on a candidate: the new-problem form filled from it; saving links its incidents."""
+        message.stop()
+        self.open_form(ProblemFromCandidateForm.of(self.app.services.ref, message.candidate))
+
+    def on_problem_done(self, message: ProblemDone) -> None:
+        super().on_problem_done(message)
+        if not message.error and self._patterns_read:
+            self.query_one(PatternsPanel).reload()  # linked incidents leave the candidates
+
     def action_next_state(self) -> None:
         self.state_index = (self.state_index + 1) % len(STATE_FILTERS)
 
@@ -185,6 +218,9 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         self.action_open()
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Problems: recurring patterns / problem list",
+                            "Switch between the problem list and the recurring patterns that are problem candidates",
+                            self.action_next_tab)
         for index, (name, _) in enumerate(STATE_FILTERS):
             yield SystemCommand(f"Problems: show {name}", f"Show {name} problems", partial(self.action_show_states, index))
 

@@ -28,11 +28,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from eim_tui.domain.model import format_key
 from eim_tui.output import report_tables
 from eim_tui.services.reports import GROUPINGS, Reports
 from eim_tui.tui.widgets.key_footer import KeyFooter
-from eim_tui.tui.widgets.patterns_panel import PatternsPanel
 from eim_tui.tui.workers import ReportsWorkers, explain
 
 # Periods offered by `p`: a name and how many days back from today (None: everything).
@@ -64,8 +62,6 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         Binding("c", "next_chart", "Chart", id="reports.chart", tooltip="Next chart: " + ", ".join(CHARTS)),
         Binding("w", "toggle_process", "Where wait", id="reports.process",
                 tooltip="Switch between the figures and where incidents wait (time per state)"),
-        Binding("t", "toggle_patterns", "Patterns", id="reports.patterns",
-                tooltip="Switch between the figures and recurring patterns (problem candidates)"),
         Binding("m", "export('md')", "Export .md", id="reports.export_md", tooltip="Write what is shown as Markdown"),
         Binding("v", "export('csv')", "Export .csv", id="reports.export_csv", tooltip="Write what is shown as CSV"),
         Binding("j", "export('json')", "Export .json", id="reports.export_json", tooltip="Write what is shown as JSON"),
@@ -75,7 +71,6 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     period_index: var[int] = var(0)
     chart_index: var[int] = var(0)
     process: var[bool] = var(False)
-    patterns: var[bool] = var(False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,12 +82,9 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         with ScrollableContainer(id="reports-table-box"):
             yield Static(id="reports-table")
         yield PlotextPlot(id="reports-chart")
-        # Here until the problems screen hosts it as its "Patterns" tab.
-        yield PatternsPanel(load_on_mount=False)  # read when `t` shows it
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one(PatternsPanel).display = False
         self.query_one("#reports-table-box").focus()
         self.load()
 
@@ -159,29 +151,6 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     def action_toggle_process(self) -> None:
         self.process = not self.process
 
-    def action_toggle_patterns(self) -> None:
-        self.patterns = not self.patterns
-
-    def watch_patterns(self, patterns: bool) -> None:
-        panel = self.query_one(PatternsPanel)
-        panel.display = patterns
-        self.query_one("#reports-table-box").display = not patterns
-        chart = self.query_one("#reports-chart", PlotextPlot)
-        chart.display = not patterns and not self.process
-        self.query_one("#patterns-table" if patterns else "#reports-table-box").focus()
-        if patterns:
-            self.query_one("#reports-title", Static).update(Content("eim · reports · recurring patterns"))
-            panel.reload()
-        elif self.figures is not None:
-            self._draw()
-
-    def on_patterns_panel_make_problem(self, message: PatternsPanel.MakeProblem) -> None:
-        # Problem records live on the problems screen; here the candidate is told, keys and all,
-        # so it can be made with `eim problem new` and `eim link … --problem`.
-        c = message.candidate
-        self.notify(f"{c.reason}\n{' '.join(format_key(n) for n in c.numbers)}",
-                    title="Problem candidate — make it on the problems screen", markup=False, timeout=10)
-
     def watch_by(self) -> None:
         if self.is_mounted:
             self._reload()
@@ -239,8 +208,6 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     def _draw(self) -> None:
         figures = self.figures
         assert figures is not None
-        if self.patterns:  # the panel has the room; drawn when the figures come back
-            return
         report = figures["report"]
         pending = "" if self.complete else " · computing the rest…"
         self.query_one("#reports-title", Static).update(

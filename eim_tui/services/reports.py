@@ -224,6 +224,22 @@ class Reports:
             "total": total.shape("total"),
         }
 
+    def mttr_by_month(self, start: date | None = None, end: date | None = None) -> list[tuple[str, float]]:
+        """(month, median MTTR hours) for each month of the period with a resolution: the same
+        figures as `report(by="month")` gives, from the resolution times alone (the reports screen
+        draws its first chart with them while the whole report is computed)."""
+        since, before = self._period(start, end)
+        with self.db.read() as session:
+            times = stored.resolution_times(session, before)
+        low = since.timestamp() if since is not None else float("-inf")
+        high = before.timestamp()
+        month_of = _labeller("month")
+        months: dict[str, list[float]] = defaultdict(list)
+        for resolved, reported in times:
+            if low <= resolved < high:
+                months[month_of(resolved)].append((resolved - reported) / 3600)
+        return [(key, _r(percentile(sorted(values), 0.5))) for key, values in sorted(months.items())]
+
     def process_report(self, start: date | None = None, end: date | None = None) -> dict[str, Any]:
         """Where incidents wait: per state, how many passed through it and the median / p90 hours
         spent there each time; and the transitions between states with their counts."""

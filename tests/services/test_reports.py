@@ -150,3 +150,13 @@ def test_several_groupings_from_one_read_are_each_the_report_alone(reports: Repo
         assert data == reports.report(date(2016, 1, 1), None, by)
     with pytest.raises(ValidationError, match="unknown --by 'team'"):
         list(reports.reports(None, None, ["month", "team"]))
+
+
+def test_mttr_by_month_alone_is_the_month_reports_median(reports: Reports) -> None:
+    """The reports screen's first chart comes from the resolution times alone; it must say what the
+    whole report says, for every period."""
+    for start, end in ((None, None), (date(2016, 3, 2), date(2016, 3, 31)), (date(2016, 4, 1), None)):
+        month = reports.report(start, end, by="month")
+        assert reports.mttr_by_month(start, end) == [(g["key"], g["mttr_hours"]["median"]) for g in month["groups"]
+                                                      if g["resolved"]], (start, end)
+    assert reports.mttr_by_month(None, None)[0] == ("2016-03", 4.0)  # 4, 2, 34 h

@@ -106,11 +106,14 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         order = list(dict.fromkeys([by, shown, *CHART_GROUPINGS]))
         figures: dict[str, Any] = {}
         try:
+            if shown == "month":  # the first chart from the resolution times alone, before any full read
+                figures["mttr_month"] = reports.mttr_by_month(start, end)
+                self.post_message(ReportsLoaded(dict(figures), complete=False))
             for grouping, data in reports.reports(start, end, order):
                 figures[grouping] = data
                 if grouping == by:
                     figures["report"] = data
-                if grouping == shown or (grouping == by and shown == by):
+                if grouping in (by, shown):
                     self.post_message(ReportsLoaded(dict(figures), complete=False))
             figures["process"] = reports.process_report(start, end)
         except Exception as exc:  # the title says why there is nothing to show
@@ -168,10 +171,11 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
             self._draw()
 
     def action_export(self, fmt: str) -> None:
-        if self.figures is None or (self.process and "process" not in self.figures):
+        shown = "process" if self.process else "report"
+        if self.figures is None or shown not in self.figures:
             self.notify("The figures are still being computed; export when they are shown.", severity="warning")
             return
-        data = self.figures["process" if self.process else "report"]
+        data = self.figures[shown]
         self._export(fmt, data, self.process, Path(self.app.config.export_dir))
 
     @work(thread=True, group="reports-export", exit_on_error=False, description="export the report")
@@ -208,14 +212,16 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
     def _draw(self) -> None:
         figures = self.figures
         assert figures is not None
-        report = figures["report"]
+        report = figures.get("report")
         pending = "" if self.complete else " · computing the rest…"
-        self.query_one("#reports-title", Static).update(
-            Content(self._title(f"{report['from'] or '—'} … {report['to']}{pending}")))
+        span = f"{report['from'] or '—'} … {report['to']}" if report else ""
+        self.query_one("#reports-title", Static).update(Content(self._title(f"{span}{pending}".lstrip(" ·"))))
         if self.process and "process" not in figures:
             table = "\nwhere incidents wait: computing…"
         elif self.process:
             table = report_tables.process_table(figures["process"], "text")
+        elif report is None:
+            table = f"\nthe figures by {self.by}: computing…"
         else:
             table = report_tables.report_table(report, "text")
         _, *rest = table.splitlines()  # its own title line: the screen title says the same
@@ -223,7 +229,8 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         self.set_class(self.process, "-process")  # the table takes the chart's room
         chart = self.query_one("#reports-chart", PlotextPlot)
         chart.display = not self.process
-        if not self.process and CHART_GROUPINGS[self.chart_index] in figures:
+        if not self.process and (CHART_GROUPINGS[self.chart_index] in figures
+                                 or (self.chart_index == 0 and "mttr_month" in figures)):
             draw_chart(chart, CHARTS[self.chart_index], figures)
         elif not self.process:  # its figures are still being computed: no old chart under a new title
             chart.plt.clear_data()
@@ -238,9 +245,12 @@ def draw_chart(widget: PlotextPlot, name: str, figures: dict[str, Any]) -> None:
     plt.clear_data()
     plt.clear_figure()
     if name == CHARTS[0]:
-        rows = [g for g in figures["month"]["groups"] if g["mttr_hours"]["median"] is not None]
-        labels = [g["key"] for g in rows]
-        plt.bar(labels, [g["mttr_hours"]["median"] for g in rows], label="median MTTR (h)", marker="sd")
+        if "month" in figures:
+            months = [(g["key"], g["mttr_hours"]["median"]) for g in figures["month"]["groups"]]
+        else:  # the resolution times alone, before the whole report (Reports.mttr_by_month)
+            months = figures["mttr_month"]
+        rows = [(key, median) for key, median in months if median is not None]
+        plt.bar([key for key, _ in rows], [median for _, median in rows], label="median MTTR (h)", marker="sd")
         plt.title("MTTR per month (median hours)")
     elif name == CHARTS[1]:
         rows = figures["week"]["groups"]

@@ -52,6 +52,19 @@ def save_payload(
     ).scalar_one()
 
 
+def save_payloads(session: Session, at: datetime, bodies: list[tuple[str, str, str, str]]) -> list[int]:
+    """Several pending bodies — (source, body, content type, remote) each — in one statement; their
+    ids, in the order given (a group commit: see ingest/server.py)."""
+    if not bodies:
+        return []
+    rows = [dict(received_at=at, source=source, content_type=content_type[:100], body=body.replace("\x00", "\ufffd"),
+                 remote=remote[:100], status=PayloadStatus.PENDING, error="", processed_at=None)
+            for source, body, content_type, remote in bodies]
+    result = session.execute(insert(InboundPayloadRow).returning(InboundPayloadRow.id, sort_by_parameter_order=True),
+                             rows)
+    return list(result.scalars())
+
+
 def get_payload(session: Session, payload_id: int) -> StoredPayload | None:
     row = session.get(InboundPayloadRow, payload_id)
     return _payload(row) if row is not None else None

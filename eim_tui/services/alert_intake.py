@@ -169,7 +169,8 @@ class AlertIntake:
                 timeline.hold_head(session)
                 for payload_id, alerts in work:
                     try:
-                        outcomes.append(process(payload_id, alerts))
+                        with self.svc.db.write():  # a savepoint: a payload that raises is undone alone
+                            outcomes.append(process(payload_id, alerts))
                     except Exception as exc:  # noqa: BLE001 - left pending; the others go on
                         log.warning("payload %s left pending: %s", payload_id, one_line(exc))
                         outcomes.append(exc)

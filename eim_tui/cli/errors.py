@@ -29,7 +29,7 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
 
-    def _get_value(self, action, arg_string):  # noqa: ANN001 - argparse's own signature
+    def _get_value(self, action, arg_string):
         value = super()._get_value(action, arg_string)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_NUMBER:
             name = argparse._get_action_name(action) or "a number"

@@ -164,13 +164,13 @@ def insert_alert(
     session: Session, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
 ) -> None:
     """A new alert; raises IntegrityError when another receiver stored the same one first."""
-    session.execute(insert(ALERTS).values(
+    session.execute(insert(ALERTS), dict(
         source=alert.source, dedup_key=alert.dedup_key, incident_id=incident_number,
         status=_status(alert, None), name=alert.name[:300], labels=dict(alert.labels),
         annotations=dict(alert.annotations), starts_at=alert.starts_at, ends_at=alert.ends_at,
         first_seen=at, last_seen=at, count=1 if alert.status is not AlertStatus.ACKNOWLEDGED else 0,
         payload_id=payload_id,
-    ))
+    ))  # the values as parameters: one cached statement
 
 
 def update_alert(

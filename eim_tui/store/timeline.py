@@ -75,8 +75,8 @@ def release_head(session: Session) -> None:
 def lock_head(session: Session) -> ChainHeadRow:
     """The chain head, locked for this transaction (PostgreSQL row lock; SQLite's write lock
     is already held since the transaction began IMMEDIATE)."""
-    if HELD in session.info:  # locked already by `hold_head`, which keeps the current values
-        return session.get(ChainHeadRow, 1)
+    if (held := session.info.get(HELD)) is not None:  # locked already by `hold_head`, which keeps the values
+        return ChainHeadRow(id=1, seq=held[0], hash=held[1])  # not added to the session: nothing to write
     head = session.execute(select(ChainHeadRow).where(ChainHeadRow.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         # The first writers of a new store may race to create the head: the loser's insert waits

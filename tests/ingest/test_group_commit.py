@@ -33,6 +33,18 @@ def chain_intact(svc) -> bool:
         return timeline.verify(session).intact
 
 
+async def post_together(processor, bodies: list[bytes]) -> list[tuple[int, dict]]:
+    """Post every body at once to a receiver whose window is wide, so that they surely meet in a
+    batch (the window is not what is tested); the answers, in the order of `bodies`."""
+    client = TestClient(TestServer(IngestServer(processor, Settings(group_window=0.2)).app()))
+    await client.start_server()
+    try:
+        answers = await asyncio.gather(*(client.post("/api/v1/events", data=b, headers=JSON) for b in bodies))
+        return [(a.status, json.loads(await a.text())) for a in answers]
+    finally:
+        await client.close()
+
+
 async def test_bodies_sent_together_share_one_batch_and_each_gets_its_answer(processor, svc) -> None:
     stored: list[int] = []
     real = processor.store
@@ -42,16 +54,8 @@ async def test_bodies_sent_together_share_one_batch_and_each_gets_its_answer(pro
         return real(bodies)
 
     processor.store = counting
-    # A wide window so that the 20 posts below surely meet in a batch (the window is not what is tested).
-    server = IngestServer(processor, Settings(group_window=0.2))
-    client = TestClient(TestServer(server.app()))
-    await client.start_server()
-    try:
-        bodies = [generic_event(title=f"Disk full on db{n:02d}", dedup_key=f"disk-{n}") for n in range(20)]
-        answers = await asyncio.gather(*(client.post("/api/v1/events", data=b, headers=JSON) for b in bodies))
-        replies = [(a.status, await a.json()) for a in answers]
-    finally:
-        await client.close()
+    replies = await post_together(
+        processor, [generic_event(title=f"Disk full on db{n:02d}", dedup_key=f"disk-{n}") for n in range(20)])
     assert all(status == 200 and r["status"] == "processed" for status, r in replies), replies
     assert max(stored) > 1 and sum(stored) == 20  # grouped, every body stored once
     assert len({r["incidents"][0] for _, r in replies}) == 20 == incident_count(svc)
@@ -90,15 +94,8 @@ async def test_a_batch_that_cannot_be_stored_is_503_for_every_body_and_none_is_k
         raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(inbound, "save_payloads", half_then_fail)
-    server = IngestServer(processor, Settings(group_window=0.2))
-    client = TestClient(TestServer(server.app()))
-    await client.start_server()
-    try:
-        bodies = [generic_event(title=f"Queue stuck {n}", dedup_key=f"q-{n}") for n in range(12)]
-        answers = await asyncio.gather(*(client.post("/api/v1/events", data=b, headers=JSON) for b in bodies))
-        replies = [(a.status, json.loads(await a.text())) for a in answers]
-    finally:
-        await client.close()
+    replies = await post_together(
+        processor, [generic_event(title=f"Queue stuck {n}", dedup_key=f"q-{n}") for n in range(12)])
     assert [status for status, _ in replies] == [503] * 12, replies
     assert all("could not be stored" in r["error"] and "disk I/O" not in r["error"] for _, r in replies)
     assert stored_payloads(svc) == 0 and incident_count(svc) == 0

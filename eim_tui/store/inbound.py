@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.alert_plan import PayloadStatus
@@ -185,19 +186,31 @@ def update_alert(
             values["starts_at"] = alert.starts_at
     elif alert.status is AlertStatus.RESOLVED:
         values["ends_at"] = alert.ends_at or at
-    result = session.execute(
-        update(ALERTS)
-        .where(ALERTS.c.id == stored.id, ALERTS.c.count == stored.count, ALERTS.c.status == stored.status.value,
-               _is(ALERTS.c.incident_id, stored.incident_number), _is(ALERTS.c.payload_id, stored.payload_id))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    guard = dict(w_id=stored.id, w_count=stored.count, w_status=stored.status.value, w_incident=stored.incident_number,
+                 w_payload=stored.payload_id)
+    statement = _update_statement(tuple(values), stored.incident_number is None, stored.payload_id is None)
+    result = session.execute(statement, {**guard, **{f"v_{k}": v for k, v in values.items()}})
     if result.rowcount != 1:
         raise ConflictError(f"alert {stored.dedup_key}", stored.count, -1, by="another receiver")
 
 
-def _is(column, value):
-    return column.is_(None) if value is None else column == value
+_UPDATES: dict[tuple[tuple[str, ...], bool, bool], Any] = {}
+
+
+def _update_statement(columns: tuple[str, ...], no_incident: bool, no_payload: bool):
+    """The guarded UPDATE of an alert row for these columns, built once and cached: building and
+    coercing a statement per alert cost more than running it (the receiver's hot path)."""
+    key = (columns, no_incident, no_payload)
+    if (statement := _UPDATES.get(key)) is None:
+        statement = _UPDATES[key] = (
+            update(ALERTS)
+            .where(ALERTS.c.id == bindparam("w_id"), ALERTS.c.count == bindparam("w_count"),
+                   ALERTS.c.status == bindparam("w_status"),
+                   ALERTS.c.incident_id.is_(None) if no_incident else ALERTS.c.incident_id == bindparam("w_incident"),
+                   ALERTS.c.payload_id.is_(None) if no_payload else ALERTS.c.payload_id == bindparam("w_payload"))
+            .values({column: bindparam(f"v_{column}") for column in columns})
+        )
+    return statement
 
 
 def _status(alert: Alert, stored: StoredAlert | None) -> str:

@@ -147,3 +147,23 @@ async def test_too_many_waiting_is_refused_at_once() -> None:
         release.set()
     assert await asyncio.gather(*first, *queued) == [0, 1, 2, 3, 4]  # those taken are all answered
     pool.shutdown(wait=True)
+
+
+def test_the_cached_alert_update_still_refuses_a_row_changed_since_it_was_read(processor, svc) -> None:
+    from eim_tui.domain.errors import ConflictError
+
+    body = am_payload(am_alert())
+    for _ in range(2):
+        receipt = processor.accept("alertmanager", body)
+        processor.process(receipt.payload_id, receipt.alerts)
+    stale = stored_alert(svc, "alertmanager", "9292d367436bf9e6")
+    receipt = processor.accept("alertmanager", body)
+    processor.process(receipt.payload_id, receipt.alerts)  # the row moves on: count 3
+    alert = processor.check("alertmanager", body)[0]
+    with svc.db.write() as session:
+        try:
+            inbound.update_alert(session, stale, alert, stale.incident_number, receipt.payload_id, svc.clock.now())
+            raise AssertionError("a stale alert row was overwritten")
+        except ConflictError:
+            pass
+    assert stored_alert(svc, "alertmanager", "9292d367436bf9e6").count == 3

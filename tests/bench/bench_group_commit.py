@@ -20,18 +20,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.bench_ingest import ROOT, start_receiver
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -53,20 +51,6 @@ def group_bodies(groups: int, repeats: int, run: str) -> list[tuple[str, bytes]]
                 "groupKey": f"{{}}:{{g=\"{g}\"}}", "truncatedAlerts": 0}
         out.append(("/api/v1/alertmanager", json.dumps(body).encode()))
     return [item for _ in range(repeats) for item in out]  # each round notifies every group again
-
-
-def start(argv: list[str], log: Path, cwd: Path) -> tuple[subprocess.Popen, str]:
-    with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, stderr=err, text=True, cwd=cwd,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(cwd)})
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(60)
-    if not lines or "listening on" not in lines[0]:
-        proc.kill()
-        raise SystemExit(f"{argv} did not start: {log.read_text()[-2000:]}")
-    return proc, lines[0].strip().rsplit(" ", 1)[1]
 
 
 async def send_all(url: str, work: list[tuple[str, bytes]], clients: int) -> tuple[list[float], int, float]:
@@ -146,7 +130,7 @@ class Stores:
 
 
 def run_eim(url: str, work, clients: int, tmp: Path, code: Path) -> tuple[list[float], int, float]:
-    proc, base = start(["-m", "eim_tui", "ingest", "--listen", "127.0.0.1:0", "--db", url], tmp / "eim.log", code)
+    proc, base = start_receiver(["ingest", "--listen", "127.0.0.1:0", "--db", url], tmp / "eim.log", cwd=code)
     try:
         return asyncio.run(send_all(base, work, clients))
     finally:
@@ -158,7 +142,7 @@ def run_bare(url: str, work, clients: int, tmp: Path) -> tuple[list[float], int,
     from eim_tui.bootstrap import open_services
 
     open_services(url).db.dispose()  # the schema, as eim makes it
-    proc, base = start(["-m", "tests.bench.bench_group_commit", "--bare", url], tmp / "bare.log", ROOT)
+    proc, base = start_receiver(["--bare", url], tmp / "bare.log", program="tests.bench.bench_group_commit")
     try:
         return asyncio.run(send_all(base, work, clients))
     finally:

@@ -12,16 +12,29 @@ import json
 import sys
 from typing import Any, NoReturn
 
+from eim_tui.domain.model import LARGEST_NUMBER
+
 
 class UsageError(Exception):
     """Bad input on the command line: printed as one line, exit status 2."""
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose complaints are `UsageError`s (argparse alone would exit itself)."""
+    """An argument parser whose complaints are `UsageError`s (argparse alone would exit itself).
+
+    Every argument's value passes `_get_value`, so a number too large for the store (a key, a task
+    number, a limit: `11111111111111111111111`) is refused here, once for every verb, instead of
+    reaching the driver as an OverflowError."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def _get_value(self, action, arg_string):
+        value = super()._get_value(action, arg_string)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_NUMBER:
+            name = argparse._get_action_name(action) or "a number"
+            raise argparse.ArgumentError(None, f"argument {name}: {arg_string!r} is too large (at most {LARGEST_NUMBER})")
+        return value
 
 
 def fail(message: str, status: int = 2) -> int:

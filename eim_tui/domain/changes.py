@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from eim_tui.domain.errors import ValidationError
+from eim_tui.domain.model import LARGEST_NUMBER
 
 MAX_TITLE = 300
 RECENT = timedelta(hours=24)  # "recent changes" on an incident: the first question in any outage
@@ -69,6 +70,8 @@ def parse_change_key(key: str) -> int:
     text = text.removeprefix("CHG-")
     if not text.isdigit() or int(text) < 1:
         raise ValueError(f"{key!r} is not a change key; use the form CHG-000123")
+    if int(text) > LARGEST_NUMBER:
+        raise ValueError(f"{key!r} is too large for a change key (at most {LARGEST_NUMBER})")
     return int(text)
 
 

@@ -126,6 +126,11 @@ def format_key(number: int) -> str:
     return f"INC-{number:06d}"
 
 
+# The largest whole number a store can hold (SQLite INTEGER and PostgreSQL bigint are 64-bit signed):
+# a key or number beyond it is refused where it is read, not by the driver (OverflowError).
+LARGEST_NUMBER = 2**63 - 1
+
+
 def parse_key(key: str) -> int:
     """`INC-000123`, `inc-123` or `123` → 123; ValueError otherwise."""
     text = key.strip().upper()
@@ -133,6 +138,8 @@ def parse_key(key: str) -> int:
         text = text[4:]
     if not text.isdigit():
         raise ValueError(f"{key!r} is not an incident key; use the form INC-000123")
+    if len(text) > 19 or int(text) > LARGEST_NUMBER:
+        raise ValueError(f"{key!r} is too large for an incident key (at most {LARGEST_NUMBER})")
     return int(text)
 
 

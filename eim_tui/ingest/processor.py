@@ -46,6 +46,15 @@ class AlertProcessor:
         """Check a body and store it: pending when it holds alerts, rejected (with why) when not.
 
         Raises only when the store cannot be written: the sender should retry then."""
+        checked = self.check(source, body, content_type, remote)
+        if isinstance(checked, Receipt):
+            return checked
+        payload_id = self.intake.store_body(source, body, content_type, remote)
+        return Receipt(payload_id, PayloadStatus.PENDING, alerts=checked)
+
+    def check(self, source: str, body: bytes, content_type: str = "", remote: str = "") -> list[Alert] | Receipt:
+        """The alerts a body holds, or — when it holds none that can be taken — the receipt of
+        keeping it as rejected (with why). The pure half of `accept`; `store` keeps accepted ones."""
         try:
             alerts = adapters.parse(source, body)
             for alert in alerts:
@@ -62,8 +71,15 @@ class AlertProcessor:
             log.exception("a %s body could not be read", source)
             reason = f"the body could not be read as a {source} payload ({type(exc).__name__})"
             return self.reject(source, body, reason, 400, content_type, remote)
-        payload_id = self.intake.store_body(source, body, content_type, remote)
-        return Receipt(payload_id, PayloadStatus.PENDING, alerts=alerts)
+        return alerts
+
+    def store(self, bodies: list[tuple[str, bytes, str, str]]) -> list[int]:
+        """Keep checked bodies — (source, body, content type, remote) — pending, in one transaction."""
+        return self.intake.store_bodies(bodies)
+
+    def process_batch(self, work: list[tuple[int, list[Alert] | None]]) -> list[Processed | Exception]:
+        """Process stored payloads in order, in one transaction (see `AlertIntake.process_batch`)."""
+        return self.intake.process_batch(work, self.process)
 
     def reject(
         self, source: str, body: bytes, reason: str, http_status: int, content_type: str = "", remote: str = ""

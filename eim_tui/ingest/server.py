@@ -40,12 +40,68 @@ JSON_TYPES = ("application/json", "text/json")
 RETRY_AFTER = "5"  # seconds: what a 503 asks the sender to wait before trying again
 
 
+class Overloaded(Exception):
+    """More bodies are waiting to be stored than the receiver keeps in memory: answer 503."""
+
+
+class GroupCommit:
+    """Bodies arriving within `window` seconds of each other are handled as one batch (at most
+    `batch` of them): `flush(items)` runs in `pool` and makes the whole batch durable in one
+    transaction, then processes it in one more, and each request is answered from its own
+    result — only after the transaction that stored it committed. If `flush` raises, every
+    request of the batch gets that error (nothing of the batch was kept: a 503 for each). More
+    than `limit` waiting is refused at once (`Overloaded`): back-pressure, not a queue that
+    grows until the process runs out of memory. Batches run one after another, in the order the
+    bodies came, so alerts with one dedup key are applied in the order they were received."""
+
+    def __init__(self, flush, pool: ThreadPoolExecutor, window: float = 0.002, batch: int = 64,
+                 limit: int = 2000) -> None:
+        self.flush, self.pool = flush, pool
+        self.window, self.batch, self.limit = window, batch, limit
+        self._waiting: list[tuple[Any, asyncio.Future]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def submit(self, item: Any) -> Any:
+        if len(self._waiting) >= self.limit:
+            raise Overloaded(f"{len(self._waiting)} bodies are waiting to be stored")
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._waiting:
+            if len(self._waiting) < self.batch:
+                await asyncio.sleep(self.window)  # let the bodies arriving together join this batch
+            taken, self._waiting = self._waiting[: self.batch], self._waiting[self.batch :]
+            try:
+                results = await loop.run_in_executor(self.pool, self.flush, [item for item, _ in taken])
+            except Exception as exc:  # noqa: BLE001 - each request of the batch answers it
+                results = [exc] * len(taken)
+            for (_, future), result in zip(taken, results, strict=True):
+                if future.done():  # the request went away (the sender closed the connection)
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
 @dataclass
 class Settings:
     token: str | None = None
     max_body: int = MAX_BODY
     recover_every: float = 5.0  # seconds between looks for payloads left pending
     recover_after: timedelta = timedelta(seconds=30)  # younger ones are still being processed
+    group_window: float = 0.002  # seconds a body waits for others to be stored with it
+    group_size: int = 64  # bodies stored (and processed) in one transaction at most
+    max_waiting: int = 2000  # bodies waiting beyond this are answered 503 (back-pressure)
 
 
 class IngestServer:
@@ -55,6 +111,8 @@ class IngestServer:
         one_writer = processor.intake.one_writer
         self.writer = ThreadPoolExecutor(1 if one_writer else 4, thread_name_prefix="eim-ingest-write")
         self.reader = ThreadPoolExecutor(2, thread_name_prefix="eim-ingest-read")
+        self.group = GroupCommit(self._store_and_process, self.writer, self.settings.group_window,
+                                 self.settings.group_size, self.settings.max_waiting)
         self._recovery: asyncio.Task[None] | None = None
 
     def app(self) -> web.Application:
@@ -93,18 +151,24 @@ class IngestServer:
         if not _is_json(request.content_type):
             reason = f"content type {content_type or 'none'!r} is not JSON; send Content-Type: application/json"
             return await self._refuse(source, body, reason, 415, content_type, remote)
+        # Checking is pure unless the body is refused (it is then kept as rejected): off the event loop,
+        # and not behind the writer's batches.
+        checked = await self._run(self.reader, self.processor.check, source, body, content_type, remote)
+        if isinstance(checked, Receipt):
+            return _answer(checked.http_status, status="rejected", error=checked.error, payload=checked.payload_id)
         try:
-            receipt: Receipt = await self._run(self.writer, self.processor.accept, source, body, content_type, remote)
+            payload_id, done = await self.group.submit((source, body, content_type, remote, checked))
+        except Overloaded as exc:
+            log.warning("refused a %s payload: %s", source, exc)
+            return _answer(503, status="unavailable", error=f"the receiver is overloaded ({exc}); retry later",
+                           headers={"Retry-After": RETRY_AFTER})
         except Exception as exc:  # noqa: BLE001 - not stored: the sender must retry
             log.error("could not store a %s payload: %s", source, one_line(exc))
             return _answer(503, status="unavailable", error=_unstored(exc, "the payload could not be stored"),
                            headers={"Retry-After": RETRY_AFTER})
-        if receipt.status != PayloadStatus.PENDING:
-            return _answer(receipt.http_status, status="rejected", error=receipt.error, payload=receipt.payload_id)
-        try:
-            done = await self._run(self.writer, self.processor.process, receipt.payload_id, receipt.alerts)
-        except Exception as exc:  # noqa: BLE001 - stored: the recovery loop will process it
-            log.warning("payload %s stored, processing deferred: %s", receipt.payload_id, one_line(exc))
+        receipt = Receipt(payload_id, PayloadStatus.PENDING, alerts=checked)
+        if isinstance(done, Exception):  # stored: the recovery loop will process it
+            log.warning("payload %s stored, processing deferred: %s", receipt.payload_id, one_line(done))
             return _answer(202, status="stored", payload=receipt.payload_id, note="processing deferred")
         fields: dict[str, Any] = {"status": done.status, "payload": receipt.payload_id,
                                   "alerts": len(receipt.alerts), "incidents": [format_key(n) for n in done.incidents]}
@@ -113,6 +177,14 @@ class IngestServer:
         if source == "pagerduty":  # what PagerDuty's own API answers, so its clients are content
             fields.update(message="Event processed", dedup_key=_pagerduty_key(body))
         return _answer(200 if done.status == PayloadStatus.PROCESSED else 202, **fields)
+
+    def _store_and_process(self, items: list[tuple[str, bytes, str, str, list]]) -> list[tuple[int, Any]]:
+        """A group commit's batch (in the writer thread): stored in one transaction — if that fails
+        it raises and every request of the batch is answered 503 — then processed in one more;
+        (payload id, what processing it gave or raised) for each body, in order."""
+        ids = self.processor.store([(source, body, content_type, remote) for source, body, content_type, remote, _ in items])
+        done = self.processor.process_batch([(pid, item[4]) for pid, item in zip(ids, items, strict=True)])
+        return list(zip(ids, done, strict=True))
 
     async def _refuse(
         self, source: str, body: bytes, reason: str, http_status: int, content_type: str, remote: str

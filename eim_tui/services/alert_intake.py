@@ -43,7 +43,7 @@ from eim_tui.domain.lifecycle import reopen
 from eim_tui.domain.model import Incident
 from eim_tui.services.changes import maintenance_window
 from eim_tui.services.incidents import Services
-from eim_tui.store import inbound, repository
+from eim_tui.store import inbound, repository, timeline
 from eim_tui.store.health import StoreUnavailable
 
 log = logging.getLogger("eim.ingest")
@@ -102,6 +102,15 @@ class AlertIntake:
         with self.svc.db.write() as session:
             return inbound.save_payload(session, self.svc.clock.now(), source, text, content_type, remote, status, error)
 
+    def store_bodies(self, bodies: list[tuple[str, bytes, str, str]]) -> list[int]:
+        """Keep several bodies — (source, body, content type, remote) each — pending, in one
+        transaction (a group commit); their ids in order. Raises when the store cannot be written,
+        and then none of them is kept."""
+        rows = [(source, body.decode("utf-8", errors="replace"), content_type, remote)
+                for source, body, content_type, remote in bodies]
+        with self.svc.db.write() as session:
+            return inbound.save_payloads(session, self.svc.clock.now(), rows)
+
     def reject(self, source: str, body: bytes, reason: str, content_type: str = "", remote: str = "") -> int | None:
         """Keep a refused body for inspection; None when the store cannot take it (the request is refused either way)."""
         try:
@@ -144,6 +153,31 @@ class AlertIntake:
         if result.status != PayloadStatus.PROCESSED:
             log.warning("payload %s %s: %s", payload_id, result.status, result.error)
         return result
+
+    def process_batch(
+        self, work: list[tuple[int, list[Alert] | None]], process: Callable[[int, list[Alert] | None], Processed] | None = None,
+    ) -> list[Processed | Exception]:
+        """Process several stored payloads, in order, in one transaction (`Database.joined`) with the
+        chain head held for all of them (`timeline.hold_head`): what the one-by-one path does, with
+        one commit and one head read and write for the batch. Each payload's outcome, or what it
+        raised (it is then left pending, its part undone); if the commit itself fails, every
+        payload gets that error — nothing of the batch is kept, and all stay pending for `recover`."""
+        process = process or self.process
+        outcomes: list[Processed | Exception] = []
+        try:
+            with self.svc.db.joined() as session:
+                timeline.hold_head(session)
+                for payload_id, alerts in work:
+                    try:
+                        with self.svc.db.write():  # a savepoint: a payload that raises is undone alone
+                            outcomes.append(process(payload_id, alerts))
+                    except Exception as exc:  # noqa: BLE001 - left pending; the others go on
+                        log.warning("payload %s left pending: %s", payload_id, one_line(exc))
+                        outcomes.append(exc)
+        except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is kept
+            log.warning("a batch of %d payloads left pending: %s", len(work), one_line(exc))
+            return [exc] * len(work)
+        return outcomes
 
     def _finish(self, payload_id: int, status: str, error: str = "") -> None:
         with self.svc.db.write() as session:

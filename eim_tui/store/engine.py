@@ -40,6 +40,8 @@ from eim_tui.store import health
 from eim_tui.store.health import BUSY_TIMEOUT_MS
 from eim_tui.store.location import default_url  # noqa: F401 - where callers have always found it
 
+BEFORE_COMMIT = "eim.before_commit"  # session.info: steps `joined()` runs just before it commits
+
 PG_CONNECT_TIMEOUT_S = 5  # a server that does not answer (a dead host) is told within this
 
 
@@ -258,6 +260,7 @@ class Database:
             raise ValidationError(f"unsupported database {self.dialect!r}; use SQLite or PostgreSQL")
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._joined = threading.local()  # the session of a `joined()` block, per thread
 
     @property
     def is_sqlite(self) -> bool:
@@ -272,9 +275,52 @@ class Database:
         return health.classify(exc, self.target, self.path)
 
     @contextmanager
+    def joined(self) -> Iterator[Session]:
+        """One transaction for several use cases: every `write()` and `read()` of this thread inside
+        the block runs in it, each write as a savepoint (one that raises is undone alone, with what
+        it kept in `session.info`), each read seeing what the block wrote so far. The block commits
+        once at its end — after the session's "before commit" steps (the chain head held by
+        `timeline.hold_head` is written there) — or not at all. The ingest receiver processes a
+        batch of payloads this way: one commit, one chain-head read and write for the batch."""
+        if getattr(self._joined, "session", None) is not None:
+            yield self._joined.session
+            return
+        with self.write() as session:
+            self._joined.session = session
+            try:
+                yield session
+                for step in session.info.pop(BEFORE_COMMIT, []):
+                    step(session)
+            finally:
+                self._joined.session = None
+
+    @contextmanager
+    def _inner(self, session: Session, write: bool) -> Iterator[Session]:
+        """A `write()` or `read()` inside `joined()`: see there."""
+        session.expire_all()  # rows changed by Core statements since are read again
+        if not write:
+            yield session
+            return
+        kept = dict(session.info)
+        try:
+            with session.begin_nested():
+                yield session
+        except BaseException as exc:
+            session.info.clear()
+            session.info.update(kept)
+            fault = self.fault(exc) if isinstance(exc, DBAPIError | DisconnectionError | PoolTimeout) else None
+            if fault is not None:
+                raise fault from exc
+            raise
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises. A store that
         cannot take it raises `StoreUnavailable`, and nothing of the transaction is kept."""
+        if (joined := getattr(self._joined, "session", None)) is not None:
+            with self._inner(joined, write=True) as session:
+                yield session
+            return
         if self.read_only:
             raise health.read_only(self.path, self.read_only)
         lock = self._writer
@@ -294,6 +340,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        if (joined := getattr(self._joined, "session", None)) is not None:
+            with self._inner(joined, write=False) as session:
+                yield session
+            return
         try:
             with self._read() as session:
                 yield session

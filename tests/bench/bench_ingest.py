@@ -55,19 +55,20 @@ def notifications(groups: int, repeats: int, seed: int = 7) -> list[tuple[bytes,
     return out
 
 
-def start_receiver(args: list[str], log: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_receiver(args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT,
+                   program: str = "eim_tui") -> tuple[subprocess.Popen, str]:
     """`eim ARGS` (`ingest --listen …` or `service --ingest …`) with its log in `log`; the process
     and its URL, read from the "listening on" line it prints first (exit with the log if none)."""
     with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "eim_tui", *args], stdout=subprocess.PIPE, stderr=err,
-                                text=True, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", program, *args], stdout=subprocess.PIPE, stderr=err, text=True,
+                                env={**(env or os.environ), "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(cwd)}, cwd=cwd)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline()), daemon=True)
     reader.start()
     reader.join(60)
     if not lines or "listening on" not in lines[0]:
         proc.kill()
-        raise SystemExit(f"eim {args[0]} did not start: {log.read_text()[-2000:]}")
+        raise SystemExit(f"{program} {args[0]} did not start: {log.read_text()[-2000:]}")
     return proc, lines[0].strip().rsplit(" ", 1)[1]
 
 

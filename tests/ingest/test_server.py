@@ -131,7 +131,7 @@ async def test_5xx_only_when_the_body_could_not_be_stored(client, processor, mon
     def broken_store(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(processor.intake, "store_body", broken_store)
+    monkeypatch.setattr(processor.intake, "store_bodies", broken_store)
     status, answer = await _post(client, "/api/v1/alertmanager", raw("alertmanager_firing.json"))
     assert status == 503 and "could not be stored" in answer["error"]
     status, _ = await _post(client, "/api/v1/alertmanager", b"junk")
@@ -141,7 +141,7 @@ async def test_5xx_only_when_the_body_could_not_be_stored(client, processor, mon
 async def test_stored_but_not_processed_is_accepted_and_processed_later(client, processor, svc, monkeypatch) -> None:
     real = processor.process
 
-    def busy(payload_id):
+    def busy(payload_id, alerts=None):
         raise OperationalError("UPDATE", {}, Exception("database is locked"))
 
     monkeypatch.setattr(processor, "process", busy)

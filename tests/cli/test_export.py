@@ -48,9 +48,10 @@ def test_close_major_with_review_file_then_export_md_and_json(eim, tmp_path) -> 
     assert (exported["state"], exported["closure_verified_by"], exported["feedback_rating"]) == ("closed", "grace", 4)
     shown = eim("show", "INC-000001", "--json").json
     # The clocks are read at each call's own instant; `show` also adds the change context it reads
-    # live (its changes, the recent changes on its service, its alerts' links), which the export —
-    # the incident's own record, with the caused-by link in change_ref and the timeline — leaves out.
-    drop = ("sla", "changes", "recent_changes", "links")
+    # live (its changes, the recent changes on its service, its alerts' links, the known error it
+    # matches now), which the export — the incident's own record, with the caused-by link in
+    # change_ref and the timeline — leaves out.
+    drop = ("sla", "changes", "recent_changes", "links", "known_error")
     assert {k: v for k, v in exported.items() if k not in drop} == {k: v for k, v in shown.items() if k not in drop}
     assert [e["summary"] for e in exported["timeline"]][:2] == [
         "logged INC-000001: Sev2 (impact 1 × urgency 2)", "state new → in progress"]

@@ -14,9 +14,10 @@ def test_audit_verify_names_the_tampered_event(eim, tmp_path) -> None:
     eim("ack", "INC-000001")
     eim("note", "1", "--kind", "finding", "--text", "the PSP rotated its certificate")
     intact = eim("audit", "verify")
-    timeline, catalogue = intact.out.splitlines()  # the incidents' chain, then the catalogue's own
+    timeline, catalogue, problems = intact.out.splitlines()  # the incidents' chain, the catalogue's, the problems'
     assert timeline == "timeline intact: 4 events, every link verified" and intact.err == ""
     assert catalogue.startswith("catalogue history intact: ")
+    assert problems.startswith("problem timeline intact: ")
 
     with sqlite3.connect(tmp_path / "x.db") as conn:
         conn.execute("UPDATE timeline_event SET summary = 'nothing to see' WHERE seq = 3")

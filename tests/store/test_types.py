@@ -24,7 +24,7 @@ def test_datetimes_come_back_aware_utc_and_equal(svc, log, clock) -> None:
 def test_an_offset_datetime_is_stored_as_the_same_instant(svc) -> None:
     tokyo = datetime(2026, 11, 26, 18, 30, tzinfo=timezone(timedelta(hours=9)))
     with svc.db.write() as session:
-        session.execute(insert(ProblemRow).values(ref="PRB-1", title="flaky disks", created_at=tokyo))
+        session.execute(insert(ProblemRow).values(ref="PRB-1", number=1, title="flaky disks", created_at=tokyo))
     with svc.db.read() as session:
         created = session.execute(select(ProblemRow.created_at)).scalar_one()
     assert created == datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
@@ -34,6 +34,6 @@ def test_an_offset_datetime_is_stored_as_the_same_instant(svc) -> None:
 def test_a_naive_datetime_is_refused(svc) -> None:
     with pytest.raises(StatementError, match="naive datetime"):
         with svc.db.write() as session:
-            session.execute(insert(ProblemRow).values(ref="PRB-2", title="x", created_at=datetime(2026, 11, 26, 9)))
+            session.execute(insert(ProblemRow).values(ref="PRB-2", number=2, title="x", created_at=datetime(2026, 11, 26, 9)))
     with svc.db.read() as session:
         assert session.execute(select(ProblemRow.ref)).all() == []

@@ -9,6 +9,8 @@ textual-plotext, each series with its own marker and a legend, so they read with
 
 from __future__ import annotations
 
+import threading
+
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,6 +78,7 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         super().__init__()
         self.figures: dict[str, Any] | None = None
         self.complete = False
+        self._drawn = threading.Event()  # set once a load's first figures are on screen
 
     def compose(self) -> ComposeResult:
         yield Static(Content("eim · reports · loading…"), id="reports-title")
@@ -108,7 +111,10 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         try:
             if shown == "month":  # the first chart from the resolution times alone, before any full read
                 figures["mttr_month"] = reports.mttr_by_month(start, end)
+                self._drawn.clear()
                 self.post_message(ReportsLoaded(dict(figures), complete=False))
+                # Reading every row competes with that frame for the interpreter: let it paint.
+                self._drawn.wait(timeout=1.0)
             for grouping, data in reports.reports(start, end, order):
                 figures[grouping] = data
                 if grouping == by:
@@ -133,6 +139,7 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         self.figures = message.figures
         self.complete = message.complete
         self._draw()
+        self.call_after_refresh(self._drawn.set)
 
     # --- actions ------------------------------------------------------------------------------------
 

@@ -9,9 +9,8 @@ textual-plotext, each series with its own marker and a legend, so they read with
 
 from __future__ import annotations
 
-import threading
-
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta

@@ -30,6 +30,8 @@ What it sets up:
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -282,8 +284,23 @@ def _sync_logins(conn: Connection) -> None:
     for name, role, security in rows:
         retired = _retired(conn, name)
         role = role if role in {r.value for r in GROUP_ROLES} else Role.VIEWER.value
-        conn.execute(text("SELECT eim_set_login(:n, :r, :s, :a)"),
-                     {"n": name, "r": role, "s": bool(security), "a": not retired})
+        _set_login(conn, {"n": name, "r": role, "s": bool(security), "a": not retired})
+
+
+def _set_login(conn: Connection, values: dict, attempts: int = 5) -> None:
+    """`eim_set_login` for one user. Roles belong to the whole cluster, and the installer's lock
+    serialises installers of one database only: another database's installer altering the same
+    role at once makes PostgreSQL refuse one with "tuple concurrently updated" (XX000). That one
+    waits a moment and tries again, once the other has committed."""
+    for attempt in range(attempts):
+        try:
+            with conn.begin_nested():
+                conn.execute(text("SELECT eim_set_login(:n, :r, :s, :a)"), values)
+            return
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "XX000" or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _retired(conn: Connection, name: str) -> bool:

@@ -95,6 +95,7 @@ class NewIncidentScreen(FormScreen):
         self._saving = False
         self._every_item: PrefixSuggester | None = None
         self._known_error_timer: Timer | None = None
+        self._has_known_errors = False  # until the form has asked the store (`_any_known_errors`)
 
     def form_fields(self) -> list[Field]:
         ref = self.ref
@@ -129,6 +130,7 @@ class NewIncidentScreen(FormScreen):
         self.query_one("#field-ci", Input).suggester = self._every_item
         self.draft.load()
         self.query_one("#row-known_error").display = False
+        self._any_known_errors()
 
     # --- live help -------------------------------------------------------------------------------
 
@@ -150,12 +152,12 @@ class NewIncidentScreen(FormScreen):
             if self._proposal_timer is not None:
                 self._proposal_timer.stop()
             self._proposal_timer = self.set_timer(self.PROPOSAL_DELAY, self._update_proposal)
+        elif name in ("category", "subcategory", "group"):
+            self._show_proposal()
         if name in ("title", "service", "ci", "category"):
             if self._known_error_timer is not None:
                 self._known_error_timer.stop()
             self._known_error_timer = self.set_timer(self.PROPOSAL_DELAY, self._match_known_errors)
-        elif name in ("category", "subcategory", "group"):
-            self._show_proposal()
         self.draft.typed()
 
     def _update_proposal(self) -> None:
@@ -164,7 +166,25 @@ class NewIncidentScreen(FormScreen):
         self._show_proposal()
         self.refresh_bindings()
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-incident-known-error",
+          description="look for known errors")
+    def _any_known_errors(self) -> None:
+        """Whether the store has a known error at all, asked once when the form opens: without one,
+        typing starts no lookup (a form opened while there are none offers no known error)."""
+        from eim_tui.domain.problems import ProblemState
+        from eim_tui.services.problems import ProblemCases
+
+        found = bool(ProblemCases(self.app.services).list((ProblemState.KNOWN_ERROR,), limit=1))
+        self.app.call_from_thread(self._known_errors_exist, found)
+
+    def _known_errors_exist(self, found: bool) -> None:
+        self._has_known_errors = found
+        if found and (self.value_of("title") or "").strip():
+            self._match_known_errors()
+
     def _match_known_errors(self) -> None:
+        if not self._has_known_errors:
+            return
         category = self.value_of("category") or (self.proposal.category if self.proposal is not None else "")
         report = NewIncident(title=self.value_of("title") or "", impact=3, urgency=3,
                              service=(self.value_of("service") or "").strip(),

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench install clean snapshot-update
+.PHONY: run test bench speed-table install clean snapshot-update
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 ## Print the speed and memory figures (one JSON line per figure).
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run_all
+
+## Rewrite the README's speed table from the last `make bench` run (.bench/figures.jsonl).
+speed-table: $(STAMP)
+	$(BIN)/python -m tests.bench.speed_table
 
 snapshot-update: $(STAMP)
 	$(BIN)/python -m pytest -q tests/snapshots --snapshot-update

@@ -81,18 +81,36 @@ def _incidents(session: Session) -> str:
             f"SELECT {shown} FROM {placeholders.VIEW})")
 
 
-def resolution_times(session: Session, before: datetime) -> list[tuple[float, float]]:
-    """(resolved, reported) of every resolved incident reported before `before`, as seconds since
-    the epoch: MTTR alone, read from an index (`ix_incident_resolved`) without the incident rows."""
+def median_resolution_by_month(session: Session, since: datetime | None, before: datetime) -> list[tuple[str, float, float]]:
+    """Per month of resolution in [since, before) (UTC), the one or two middle resolution times in
+    hours — (month, low, high), equal when the month has an odd count — of the incidents resolved
+    then and reported before `before`. The database sorts and picks them (window functions on
+    both backends), reading the resolution index alone: nothing but two rows a month comes back,
+    and the sorting runs while the interpreter is free for the screen."""
     conn = session.connection()
     dialect = conn.dialect.name
     # SQLite's planner would take the reported_at index and then read every row; its unary `+`
     # keeps the period test off the index, so the resolution index alone answers.
     reported = "+reported_at" if dialect == "sqlite" else "reported_at"
-    sql = (f"SELECT {epoch('resolved_at', dialect)}, {epoch('reported_at', dialect)} FROM incident "
-           f"WHERE resolved_at IS NOT NULL AND {reported} < {'?' if dialect == 'sqlite' else '%(before)s'}")
-    bound = UTCDateTime().process_bind_param(before, conn.dialect)
-    return conn.exec_driver_sql(sql, (bound,) if dialect == "sqlite" else {"before": bound}).fetchall()
+    month = "strftime('%Y-%m', resolved_at)" if dialect == "sqlite" else "to_char(resolved_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+    hours = f"(({epoch('resolved_at', dialect)}) - ({epoch('reported_at', dialect)})) / 3600.0"
+    mark = (lambda name: "?") if dialect == "sqlite" else (lambda name: f"%({name})s")
+    where = f"resolved_at IS NOT NULL AND {reported} < {mark('before')} AND resolved_at < {mark('before')}"
+    params: list = []
+    bind = UTCDateTime().process_bind_param
+    params += [bind(before, conn.dialect), bind(before, conn.dialect)]
+    if since is not None:
+        where += f" AND resolved_at >= {mark('since')}"
+        params.append(bind(since, conn.dialect))
+    sql = (f"SELECT m, h FROM (SELECT m, h, row_number() OVER (PARTITION BY m ORDER BY h) AS rn, "
+           f"count(*) OVER (PARTITION BY m) AS n FROM (SELECT {month} AS m, {hours} AS h FROM incident "
+           f"WHERE {where}) AS resolved) AS ranked WHERE rn = (n + 1) / 2 OR rn = n / 2 + 1 ORDER BY m, h")
+    if dialect != "sqlite":
+        params = {"before": params[0], **({"since": params[2]} if since is not None else {})}  # type: ignore[assignment]
+    middles: dict[str, list[float]] = {}
+    for key, value in conn.exec_driver_sql(sql, tuple(params) if dialect == "sqlite" else params):
+        middles.setdefault(key, []).append(value)
+    return [(key, values[0], values[-1]) for key, values in middles.items()]
 
 
 def _native_reassignments(session: Session) -> dict[int, int]:

@@ -23,11 +23,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from eim_tui.services.permissions import Permissions
-from eim_tui.reference.paths import STYLES_DIR
-from eim_tui.services.incidents import Services
 from eim_tui.config import Config
 from eim_tui.domain.access import UserContext
+from eim_tui.reference.paths import STYLES_DIR
+from eim_tui.services.incidents import Services
+from eim_tui.services.permissions import Permissions
 from eim_tui.tui.widgets.service_status import ServiceStatus
 from eim_tui.tui.widgets.store_banner import StoreBanner, outage_text, read_only_text
 from eim_tui.tui.workers import (
@@ -41,10 +41,15 @@ from eim_tui.tui.workers import (
     work_name,
 )
 
-
 IDENTITY_REFRESH_SECONDS = 10.0
 STORE_PROBE_SECONDS = 1.0  # how often an unreachable store is tried again
 SLA_SCHEDULER_DELAY = 1.0
+# The screens opened from the queue are imported when first opened (the queue's first frame does not
+# wait for them); a moment after that frame they are imported off the UI thread, so the first `R`
+# does not spend ~0.1–0.3 s loading plotext and the report code before its first chart.
+WARM_UP_DELAY = 0.5
+WARM_MODULES = ("eim_tui.tui.screens.reports", "eim_tui.tui.screens.problems", "eim_tui.tui.screens.changes",
+                "eim_tui.tui.screens.catalogue")
 # Under NO_COLOR (https://no-color.org) a cursor or a focus drawn as a background colour would
 # vanish: they are drawn with attributes instead (reverse, underline), which NO_COLOR allows.
 NO_COLOR_EMPHASIS = {
@@ -196,11 +201,19 @@ class EimApp(App[None]):
         self.screen_change_signal.subscribe(self, self._show_store_state)
         self.screen_change_signal.subscribe(self, ServiceStatus.show_on)  # "service: running on …"
         self.push_screen(self.first_screen())
+        self.set_timer(WARM_UP_DELAY, self._warm_up)
         # The scheduler records SLA events: a store that can only be read has no place for them.
         if self.run_sla_scheduler and not self.read_only:
             # A moment later: its first sweep costs about a second of CPU on 100,000 incidents and
             # would otherwise hold back the first frame of the queue.
             self.set_timer(SLA_SCHEDULER_DELAY, self._start_sla_scheduler)
+
+    @work(thread=True, group="warm-up", exit_on_error=False, description="load the screens")
+    def _warm_up(self) -> None:
+        import importlib
+
+        for name in WARM_MODULES:
+            importlib.import_module(name)
 
     def _start_sla_scheduler(self) -> None:
         from eim_tui.tui import sla as sla_app

@@ -160,3 +160,21 @@ def test_mttr_by_month_alone_is_the_month_reports_median(reports: Reports) -> No
         assert reports.mttr_by_month(start, end) == [(g["key"], g["mttr_hours"]["median"]) for g in month["groups"]
                                                       if g["resolved"]], (start, end)
     assert reports.mttr_by_month(None, None)[0] == ("2016-03", 4.0)  # 4, 2, 34 h
+
+
+def test_mttr_by_month_matches_the_month_report_on_many_months(svc) -> None:
+    """Months with even and odd counts, ties and periods cut inside a month: the database's two
+    middle values give exactly the whole report's median."""
+    from eim_tui.services import demo
+
+    demo.generate(svc, incidents=600, seed=11)
+    reports = Reports(svc.db, svc.clock)
+    today = svc.clock.now().date()
+    periods = [(None, None), (today - timedelta(days=40), today), (today - timedelta(days=75), today - timedelta(days=20))]
+    counts = set()
+    for start, end in periods:
+        month = reports.report(start, end, by="month")
+        expected = [(g["key"], g["mttr_hours"]["median"]) for g in month["groups"] if g["resolved"]]
+        counts |= {g["resolved"] % 2 for g in month["groups"] if g["resolved"]}
+        assert reports.mttr_by_month(start, end) == expected, (start, end)
+    assert counts == {0, 1}  # both kinds of month were checked

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from eim_tui.config import Config
 from eim_tui.services.importing import import_history
 from eim_tui.tui.screens.reports import CHARTS, ReportsScreen
+from eim_tui.tui.widgets.chart import Chart
 from tests.importing.conftest import write_slice
 
 
@@ -60,7 +60,7 @@ async def test_the_table_follows_the_grouping_and_the_tabs(history, app_factory)
         await pilot.press("w")
         await pilot.pause()
         assert "on hold: awaiting user" in _text(screen, "#reports-table")
-        assert not screen.query_one("#reports-chart", PlotextPlot).display
+        assert not screen.query_one("#reports-chart", Chart).display
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, ReportsScreen)
 
@@ -108,7 +108,7 @@ async def test_the_first_chart_is_drawn_before_the_rest_is_computed(history, app
                 break
         assert screen.figures is not None and "process" not in screen.figures and not screen.complete
         assert "computing the rest" in _text(screen, "#reports-title")
-        assert "MTTR per month" in str(screen.query_one("#reports-chart", PlotextPlot).render())
+        assert "MTTR per month" in str(screen.query_one("#reports-chart", Chart).shows)
         await pilot.press("m")  # what is shown is not all there yet: said, nothing written
         await pilot.pause()
         await pilot.press("w")

@@ -27,10 +27,11 @@ from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from eim_tui.output import report_tables
 from eim_tui.services.reports import GROUPINGS, Reports
+from eim_tui.tui.widgets.chart import Chart
 from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.workers import ReportsWorkers, explain
 
@@ -83,7 +84,9 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         yield Static(Content("eim · reports · loading…"), id="reports-title")
         with ScrollableContainer(id="reports-table-box"):
             yield Static(id="reports-table")
-        yield PlotextPlot(id="reports-chart")
+        chart = Chart(id="reports-chart")
+        chart.say("MTTR per month: computing…" if self.chart_index == 0 else "computing…")
+        yield chart
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -233,51 +236,57 @@ class ReportsScreen(ReportsWorkers, Screen[None]):
         _, *rest = table.splitlines()  # its own title line: the screen title says the same
         self.query_one("#reports-table", Static).update(Content("\n".join(rest)))
         self.set_class(self.process, "-process")  # the table takes the chart's room
-        chart = self.query_one("#reports-chart", PlotextPlot)
+        chart = self.query_one("#reports-chart", Chart)
         chart.display = not self.process
         if not self.process and (CHART_GROUPINGS[self.chart_index] in figures
                                  or (self.chart_index == 0 and "mttr_month" in figures)):
             draw_chart(chart, CHARTS[self.chart_index], figures)
         elif not self.process:  # its figures are still being computed: no old chart under a new title
-            chart.plt.clear_data()
-            chart.plt.clear_figure()
-            chart.plt.title(f"{CHARTS[self.chart_index]}: computing…")
-            chart.refresh()
+            chart.say(f"{CHARTS[self.chart_index]}: computing…")
 
 
-def draw_chart(widget: PlotextPlot, name: str, figures: dict[str, Any]) -> None:
-    """One chart; every series has a marker and a legend label, so colour is never the only clue."""
-    plt = widget.plt
-    plt.clear_data()
-    plt.clear_figure()
+def draw_chart(widget: Chart, name: str, figures: dict[str, Any]) -> None:
+    """One chart; every series has a marker and a legend label, so colour is never the only clue.
+
+    Drawn again only when what it shows changes (the first chart is drawn from the resolution
+    times before the whole report, whose month figures then are the same)."""
     if name == CHARTS[0]:
         if "month" in figures:
             months = [(g["key"], g["mttr_hours"]["median"]) for g in figures["month"]["groups"]]
         else:  # the resolution times alone, before the whole report (Reports.mttr_by_month)
             months = figures["mttr_month"]
-        rows = [(key, median) for key, median in months if median is not None]
-        plt.bar([key for key, _ in rows], [median for _, median in rows], label="median MTTR (h)", marker="sd")
-        plt.title("MTTR per month (median hours)")
+        rows = tuple((key, median) for key, median in months if median is not None)
+
+        def paint(plt: Plot) -> None:
+            plt.bar([key for key, _ in rows], [median for _, median in rows], label="median MTTR (h)", marker="sd")
+            plt.title("MTTR per month (median hours)")
+
+        widget.draw((name, rows), paint)
     elif name == CHARTS[1]:
-        rows = figures["week"]["groups"]
-        xs = list(range(1, len(rows) + 1))
-        plt.plot(xs, [g["opened"] for g in rows], label="opened", marker="o")
-        plt.plot(xs, [g["resolved"] for g in rows], label="resolved", marker="x")
-        plt.plot(xs, [g["backlog"] for g in rows], label="backlog", marker="*")
-        if rows:
-            # As many week labels as fit side by side (11 cells each with a gap): labels that
-            # collide are placed by plotext in no fixed way, so none may.
-            room = max(1, (widget.size.width - 10) // 11)
-            step = max(1, -(-len(rows) // room), len(rows) // 6)
-            plt.xticks(xs[::step], [g["key"] for g in rows][::step])
-        plt.title("Opened vs resolved per week, backlog at each week's end")
+        weeks = tuple((g["key"], g["opened"], g["resolved"], g["backlog"]) for g in figures["week"]["groups"])
+        # As many week labels as fit side by side (11 cells each with a gap): labels that collide
+        # are placed by plotext in no fixed way, so none may.
+        room = max(1, (widget.size.width - 10) // 11)
+
+        def paint(plt: Plot) -> None:
+            xs = list(range(1, len(weeks) + 1))
+            plt.plot(xs, [w[1] for w in weeks], label="opened", marker="o")
+            plt.plot(xs, [w[2] for w in weeks], label="resolved", marker="x")
+            plt.plot(xs, [w[3] for w in weeks], label="backlog", marker="*")
+            if weeks:
+                step = max(1, -(-len(weeks) // room), len(weeks) // 6)
+                plt.xticks(xs[::step], [w[0] for w in weeks][::step])
+            plt.title("Opened vs resolved per week, backlog at each week's end")
+
+        widget.draw((name, weeks, room), paint)
     else:
-        rows = figures["severity"]["groups"]
-        labels = [f"Sev{g['key']}" for g in rows]
-        response = [g["sla"]["response_met_pct"] or 0 for g in rows]
-        resolution = [g["sla"]["resolution_met_pct"] or 0 for g in rows]
-        plt.multiple_bar(labels, [response, resolution], labels=["response met %", "resolution met %"],
-                         marker="sd")
-        plt.ylim(0, 100)
-        plt.title("SLA compliance per severity (eim's policies)")
-    widget.refresh()
+        rows = tuple((f"Sev{g['key']}", g["sla"]["response_met_pct"] or 0, g["sla"]["resolution_met_pct"] or 0)
+                     for g in figures["severity"]["groups"])
+
+        def paint(plt: Plot) -> None:
+            plt.multiple_bar([r[0] for r in rows], [[r[1] for r in rows], [r[2] for r in rows]],
+                             labels=["response met %", "resolution met %"], marker="sd")
+            plt.ylim(0, 100)
+            plt.title("SLA compliance per severity (eim's policies)")
+
+        widget.draw((name, rows), paint)

@@ -7,6 +7,12 @@ widget's first, then the screen's, as each screen declares them most important f
 that must never go — help, quit and the screen's way back — are pinned at the end; when the row is
 too narrow, the least important of the others are left out, and every one of them is still on the
 help screen (`?`) and in the command palette. The row is measured again when the width changes.
+
+Textual's footer builds its row again every time the screen's bindings are announced as changed
+(each focus move, each screen shown) and each new key cell is styled twice (made compact, then
+not). `KeyFooter` builds the row only when what it shows changes, with each cell made in the
+footer's own style: opening a screen restyled ~110 cells before, and styling is most of what a new
+screen costs.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ class KeyFooter(Footer):
     def __init__(self, *, compact: bool = False, show_command_palette: bool = True) -> None:
         super().__init__(compact=compact, show_command_palette=show_command_palette)
         self._laid_out_for = 0
+        self._shown: tuple | None = None  # what the row was last built from (`_row`)
 
     def _keys(self) -> Iterator[Shown]:
         seen: set[str] = set()
@@ -96,19 +103,34 @@ class KeyFooter(Footer):
         return (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
                 and self.app.COMMAND_PALETTE_BINDING in self.screen.active_bindings)
 
+    def _row(self) -> tuple[list[Shown], tuple]:
+        """The keys the row shows now, and a value equal for equal rows."""
+        keys = fit(list(self._keys()), self._room(), self.compact)
+        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING) if self._palette_shown() else None
+        return keys, (tuple(keys), palette and (palette[1], palette[2]), self.compact, self._room())
+
+    def bindings_changed(self, screen) -> None:  # noqa: ANN001 (Textual's signal callback)
+        if self._bindings_ready and self.is_attached and screen is self.screen and self._row()[1] == self._shown:
+            return  # nothing on the row would change: no new cells to mount and style
+        super().bindings_changed(screen)
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         self._laid_out_for = self.size.width or self.app.size.width
-        for key in fit(list(self._keys()), self._room(), self.compact):
-            yield FooterKey(
+        keys, self._shown = self._row()
+        for key in keys:
+            cell = FooterKey(
                 key.binding.key,
                 key.key_display,
                 key.binding.description,
                 key.binding.action,
                 disabled=not key.enabled,
                 tooltip=key.tooltip,
-            ).data_bind(compact=Footer.compact)
+                classes="-compact" if self.compact else "",
+            )
+            cell.set_reactive(FooterKey.compact, self.compact)  # styled once, in the footer's style
+            yield cell.data_bind(compact=Footer.compact)
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             try:
                 _node, binding, enabled, tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]
@@ -119,7 +141,7 @@ class KeyFooter(Footer):
                 self.app.get_key_display(binding),
                 binding.description,
                 binding.action,
-                classes="-command-palette",
+                classes="-command-palette -compact",  # Textual keeps this cell compact; styled once
                 disabled=not enabled,
                 tooltip=binding.tooltip or binding.description,
             )

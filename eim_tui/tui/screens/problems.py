@@ -132,6 +132,7 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         # The marker the shown list was read with (services.problems.ProblemCases.marker); None
         # before the first list, so the poll has nothing to compare with.
         self.shown_marker: tuple[int, int] | None = None
+        self._shown_states = -1  # the STATE_FILTERS index the shown list was read for
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Problems · loading…"), id="problems-title")
@@ -193,7 +194,10 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
             return
         table = self.query_one("#problems-table", DataTable)
         row = table.cursor_row
-        was = self.found[row].problem.key if 0 <= row < len(self.found) else None
+        # The same states read again (a change elsewhere, `r`): the highlighted problem stays so.
+        same = self._shown_states == self.state_index
+        was = self.found[row].problem.key if same and 0 <= row < len(self.found) else None
+        self._shown_states = self.state_index
         self.found = message.found
         self.shown_marker = message.marker
         title.update(Content.assemble(("Problems", "bold"), f" · {name} ({len(self.found)}) · f: states · n: new"))
@@ -273,7 +277,7 @@ class ProblemScreen(RunsProblemForms, Screen[None]):
     COMPONENT_CLASSES = PALETTE_CLASSES
     BINDINGS = [
         Binding("escape", "back", "Back", id="problem.back", tooltip="Back to the problems"),
-        Binding("l", "link", "Link incident", id="problem.link", tooltip="Link an incident to this problem"),
+        Binding("l", "link", "Link", id="problem.link", tooltip="Link an incident to this problem"),
         Binding("k", "known_error", "Known error", id="problem.known_error",
                 tooltip="Record the workaround (and root cause): the problem becomes a known error"),
         Binding("r", "resolve", "Resolve", id="problem.resolve", tooltip="The root cause is removed"),

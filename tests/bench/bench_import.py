@@ -105,7 +105,8 @@ def patterns_figures(url: str) -> None:
     from eim_tui.bootstrap import open_services
     from eim_tui.services.patterns import Patterns
     from eim_tui.store.patterns import pattern_incidents
-    from tests.bench.bench_reports import emit as emit_with, median_ms, process_ms
+    from tests.bench.bench_reports import emit as emit_with
+    from tests.bench.bench_reports import median_ms, process_ms
 
     svc = open_services(url)
     patterns = Patterns(svc.db, svc.clock)

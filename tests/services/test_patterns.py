@@ -10,7 +10,7 @@ import pytest
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.model import format_key
 from eim_tui.services.patterns import Patterns, parse_window
-from tests.patterns_fixture import REASON, plant
+from tests.patterns_fixture import REASON, imported_log, plant
 
 
 @pytest.fixture
@@ -63,26 +63,10 @@ def test_window_forms() -> None:
     assert (parse_window("30d"), parse_window("2w"), parse_window("7")) == (30, 14, 7)
 
 
-def _imported_log(path):
-    """A small event log shaped like the ServiceNow one (tests/importing): no titles, no service,
-    rarely a CI, dates in 2016. Seven incidents share Location 143 and Category 26 / Subcategory 174
-    / Symptom 491; the rest differ in the symptom or the location."""
-    from tests.importing.conftest import event, write_log
-
-    kind = {"category": "Category 26", "subcategory": "Subcategory 174", "u_symptom": "Symptom 491"}
-    rows = [event(f"INC00001{i:02d}", "New", 0, f"{i}/3/2016 09:05", opened_at=f"{i}/3/2016 09:00",
-                  location="Location 143", **kind) for i in range(1, 8)]
-    rows += [event(f"INC00002{i:02d}", "New", 0, f"{i}/3/2016 10:05", opened_at=f"{i}/3/2016 10:00",
-                   location="Location 143", **{**kind, "u_symptom": f"Symptom {i}"}) for i in range(1, 5)]
-    rows += [event(f"INC00003{i:02d}", "New", 0, f"{i}/3/2016 11:05", opened_at=f"{i}/3/2016 11:00",
-                   location=f"Location {i}", **kind) for i in range(1, 7)]
-    return write_log(path, rows)
-
-
 def test_imported_history_is_found_in_all_history_by_location(svc, tmp_path) -> None:
     from eim_tui.services.importing import import_history
 
-    assert import_history(svc, _imported_log(tmp_path / "log.csv")).new == 17
+    assert import_history(svc, imported_log(tmp_path / "log.csv")).new == 17
     patterns = Patterns(svc.db, svc.clock)
     recent = patterns.candidates("30d", 5)
     assert recent["candidates"] == [] and recent["newest"].startswith("2016-03-07")

@@ -43,7 +43,8 @@ def add_parsers(sub, common, db_only) -> None:
     pat.add_argument("--window", default="30d", metavar="30d", type=_window,
                      help="how far back from now: days (30d) or weeks (6w), or all (the whole history, "
                           "e.g. an imported log of years ago; recency is then counted from the newest "
-                          "incident); default 30d")
+                          "incident); default 30d. A window that holds no incident says where the "
+                          "newest one is")
     pat.add_argument("--min", dest="minimum", type=_minimum, default=5, metavar="N",
                      help="fewest incidents a candidate has (at least 2; default 5)")
     pat.add_argument("--json", action="store_true")

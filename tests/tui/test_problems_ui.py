@@ -155,3 +155,25 @@ async def test_the_problem_list_shows_what_others_create_change_and_link(store, 
             assert _rows(table)[1][:3] == ["PRB-000001", "known error", "1"]
         finally:
             other.db.dispose()
+
+
+async def test_a_live_read_that_fails_is_tried_again_by_the_next_poll(store, problems, app_factory, monkeypatch) -> None:
+    async with app_factory(store, user="chen").run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "P")
+        screen = pilot.app.screen
+        table = screen.query_one("#problems-table")
+        real = ProblemCases.list_marked
+
+        def away(self, *args, **kwargs):
+            raise RuntimeError("the store is away for this test")
+
+        monkeypatch.setattr(ProblemCases, "list_marked", away)
+        problems.create("chen", "VPN drops at night", service="payments")
+        screen._poll()
+        await settle(pilot)
+        assert table.row_count == 2 and "the store is away" in _text(screen, "#problems-title")
+        monkeypatch.setattr(ProblemCases, "list_marked", real)
+        screen._poll()  # the marker is still the shown list's: the change is seen again
+        await settle(pilot)
+        assert table.row_count == 3 and "unresolved (3)" in _text(screen, "#problems-title")

@@ -133,6 +133,7 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         # before the first list, so the poll has nothing to compare with.
         self.shown_marker: tuple[int, int] | None = None
         self._shown_states = -1  # the STATE_FILTERS index the shown list was read for
+        self._reading = False  # a read the poll asked for is on its way
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Problems · loading…"), id="problems-title")
@@ -169,7 +170,7 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         self.post_message(ProblemsLoaded(found, marker=marker))
 
     def _poll(self) -> None:
-        if self.shown_marker is not None:
+        if self.shown_marker is not None and not self._reading:
             self._changes_since(self.shown_marker)
 
     @work(thread=True, exclusive=True, group=f"problems{REPEATING}", exit_on_error=False,
@@ -183,12 +184,15 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
             self.post_message(ProblemsChanged())
 
     def on_problems_changed(self, _: ProblemsChanged) -> None:
-        self.shown_marker = None  # one reload per change, not one per poll while it is read
+        # One read per change, not one per poll while it is read. The marker stays the shown list's
+        # until a read succeeds: a read that failed (the store away) is tried again by the next poll.
+        self._reading = True
         self.reload()
 
     def on_problems_loaded(self, message: ProblemsLoaded) -> None:
         name, _ = STATE_FILTERS[self.state_index]
         title = self.query_one("#problems-title", Static)
+        self._reading = False
         if message.found is None:
             title.update(Content(f"Problems · {message.error}"))
             return

@@ -1,7 +1,8 @@
 """A store with a planted recurring cluster, for the pattern tests of the services, the panel and
 its snapshot: twelve "Tunnel …" incidents on the vpn service (nine say "tunnel drops"), logged one
 a day over the twelve days before the clock's now, among unrelated incidents of the same service
-and category, and the same titles spread over another service's subcategories (never five alike)."""
+and category, and the same titles spread over another service's subcategories (never five alike);
+and `imported_log`, a small event log shaped like the ServiceNow import."""
 
 from __future__ import annotations
 
@@ -34,3 +35,19 @@ def plant(svc, clock, actor: str = "alice") -> list[int]:
             subcategory=["application-error", "performance", "deployment"][i % 3])
     clock.set(now)
     return numbers
+
+
+def imported_log(path):
+    """A small event log shaped like the ServiceNow one (tests/importing): no titles, no service,
+    rarely a CI, dates in 2016. Seven incidents share Location 143 and Category 26 / Subcategory 174
+    / Symptom 491; the rest differ in the symptom or the location."""
+    from tests.importing.conftest import event, write_log
+
+    kind = {"category": "Category 26", "subcategory": "Subcategory 174", "u_symptom": "Symptom 491"}
+    rows = [event(f"INC00001{i:02d}", "New", 0, f"{i}/3/2016 09:05", opened_at=f"{i}/3/2016 09:00",
+                  location="Location 143", **kind) for i in range(1, 8)]
+    rows += [event(f"INC00002{i:02d}", "New", 0, f"{i}/3/2016 10:05", opened_at=f"{i}/3/2016 10:00",
+                   location="Location 143", **{**kind, "u_symptom": f"Symptom {i}"}) for i in range(1, 5)]
+    rows += [event(f"INC00003{i:02d}", "New", 0, f"{i}/3/2016 11:05", opened_at=f"{i}/3/2016 11:00",
+                   location=f"Location {i}", **kind) for i in range(1, 7)]
+    return write_log(path, rows)

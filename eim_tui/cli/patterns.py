@@ -1,6 +1,6 @@
 """`eim patterns`: recurring clusters of recent incidents no problem claims yet — problem candidates.
 
-    eim patterns [--window 30d] [--min 5] [--json]
+    eim patterns [--window 30d|all] [--min 5] [--json]
 
 Each candidate is one line of reason (`12 incidents · vpn · network/tunnel · "tunnel drops" in 9
 titles · last 30 days`) and its incidents; `--json` is the stable shape of services/patterns.py.
@@ -21,7 +21,8 @@ def _window(text: str) -> str:
     from eim_tui.services.patterns import parse_window
 
     try:
-        return f"{parse_window(text)}d"
+        days = parse_window(text)
+        return "all" if days is None else f"{days}d"
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--window ")) from None
 
@@ -40,7 +41,10 @@ def add_parsers(sub, common, db_only) -> None:
     pat = sub.add_parser("patterns", parents=[common],
                          help="recurring clusters of incidents not linked to a problem (problem candidates)")
     pat.add_argument("--window", default="30d", metavar="30d", type=_window,
-                     help="how far back: days (30d) or weeks (6w); default 30d")
+                     help="how far back from now: days (30d) or weeks (6w), or all (the whole history, "
+                          "e.g. an imported log of years ago; recency is then counted from the newest "
+                          "incident); default 30d. A window that holds no incident says where the "
+                          "newest one is")
     pat.add_argument("--min", dest="minimum", type=_minimum, default=5, metavar="N",
                      help="fewest incidents a candidate has (at least 2; default 5)")
     pat.add_argument("--json", action="store_true")
@@ -55,7 +59,11 @@ def cmd_patterns(args, svc) -> int:
         emit_json(data)
         return 0
     if not data["candidates"]:
-        print(f"no recurring patterns of {data['min']} or more incidents in the last {data['days']} days")
+        where = "in the store" if data["days"] is None else f"in the last {data['days']} days"
+        print(f"no recurring patterns of {data['min']} or more incidents {where}")
+        if data["since"] and data["newest"] and data["newest"] < data["since"]:
+            print(f"nothing was reported in that window: the newest incident is from {data['newest'][:10]}; "
+                  "--window all looks at the whole history")
         return 0
     out = []
     for c in data["candidates"]:

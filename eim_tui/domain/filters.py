@@ -100,6 +100,9 @@ def parse(text: str) -> Filter:
                 continue
             if name == "text":  # the whole value, commas and all: `text:"disk, full"`
                 found = search_words(value)
+                if not found and search_words(value, common=True):
+                    raise FilterError(f"{token!r}: its words are too common to search for (like \"the\" or "
+                                      f"\"down\"); add a telling one, e.g. text:\"vpn down\"")
                 if not found:
                     raise FilterError(f"{token!r} needs words to search for, e.g. text:\"replication slot\"")
                 texts.append(tuple(found))

@@ -64,10 +64,25 @@ class ProblemCases:
             return stored.get_problem(session, number)
 
     def list(self, states: Sequence[ProblemState] = (), limit: int | None = 200) -> list[ProblemSummary]:
+        return self.list_marked(states, limit)[0]
+
+    def list_marked(self, states: Sequence[ProblemState] = (),
+                    limit: int | None = 200) -> tuple[list[ProblemSummary], tuple[int, int]]:
+        """The list and the marker read with it (in one read: what changes later moves the marker)."""
         with self.svc.db.read() as session:
+            marker = stored.problem_marker(session)
             found = stored.list_problems(session, states, limit)
             counts = stored.linked_counts(session, found)
-        return [ProblemSummary(p, counts.get(p.number, 0)) for p in found]
+        return [ProblemSummary(p, counts.get(p.number, 0)) for p in found], marker
+
+    def marker(self) -> tuple[int, int]:
+        """What the problems screen compares to know the list is stale (store.problems.problem_marker)."""
+        with self.svc.db.read() as session:
+            return stored.problem_marker(session)
+
+    def changed_since(self, since: tuple[int, int]) -> tuple[tuple[int, int], bool]:
+        with self.svc.db.read() as session:
+            return stored.problems_changed(session, since)
 
     def details(self, number: int, viewer: str | None = None) -> ProblemDetails:
         """One problem with its timeline and incidents; for a `viewer` outside the security group a

@@ -25,6 +25,13 @@ What it sets up:
   (create the login role, move it between the group roles, grant or revoke `eim_security`, revoke
   LOGIN on retirement) without holding CREATEROLE themselves. EXECUTE for `eim_admin` only; it
   refuses superusers, roles that can create roles or bypass RLS, the owner and eim's own groups.
+- `search_state` (whether the full-text triggers index each change) is read by every eim role
+  and written by nobody but the owner: a responder with psql who turned it off would leave every
+  later change unfindable. Only bulk loads (`eim import`, `eim demo`) pause it, inside their own
+  transaction, and on a store with roles those are the owner's work already (they also set the
+  incident number sequence, which no eim role may). A deferred constraint trigger refuses any
+  commit that leaves it off or removes its row, so a pause cannot outlive the transaction that
+  made it — the owner's included (store/search.py).
 - The owner's login becomes an eim admin (`app_user`), so a store is never open to "anyone may".
 """
 
@@ -62,6 +69,23 @@ ADMIN_WRITTEN = frozenset({
     "app_user", "group_member", "user_ssh_key", "category", "subcategory", "service",
     "configuration_item", "assignment_group", "sla_policy", "service_sla", "routing_rule", "escalation_rule",
 })
+
+# Written by nobody but the owner (see the module docstring).
+OWNER_WRITTEN = frozenset({"search_state"})
+
+_SEARCH_STATE = """
+CREATE OR REPLACE FUNCTION eim_search_state_kept_on() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$ BEGIN
+  IF (SELECT indexing FROM search_state WHERE id = 1) IS NOT TRUE THEN
+    RAISE EXCEPTION 'the full-text index cannot be left paused: a bulk load turns it on again before it commits';
+  END IF;
+  RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION eim_search_state_kept_on() FROM PUBLIC;
+DROP TRIGGER IF EXISTS search_state_on_at_commit ON search_state;
+CREATE CONSTRAINT TRIGGER search_state_on_at_commit AFTER INSERT OR UPDATE OR DELETE ON search_state
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eim_search_state_kept_on();
+"""
 
 _FUNCTIONS = f"""
 -- SECURITY INVOKER on purpose: it asks about the role running the query (current_user).
@@ -171,6 +195,8 @@ def _install(db: Database, owner_admin: bool) -> None:
         _grants(conn, tables)
         conn.execute(text(_FUNCTIONS))
         _function_grants(conn)
+        if "search_state" in tables:
+            conn.execute(text(_SEARCH_STATE))
         _policies(conn, tables)
         if "incident" in tables:
             _placeholder_view(conn)
@@ -204,6 +230,8 @@ def _grants(conn: Connection, tables: list[str]) -> None:
         name = _q(table)
         conn.execute(text(f"REVOKE ALL ON {name} FROM PUBLIC, {everyone}"))
         conn.execute(text(f"GRANT SELECT ON {name} TO {everyone}"))
+        if table in OWNER_WRITTEN:
+            continue
         if table in APPEND_ONLY:
             conn.execute(text(f"GRANT INSERT ON {name} TO {writers}"))
         elif table in ADMIN_WRITTEN:

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.errors import ConflictError, NotFoundError
+from eim_tui.domain.model import EventKind
 from eim_tui.domain.problems import (
     LinkedIncident,
     Problem,
@@ -21,7 +22,13 @@ from eim_tui.domain.problems import (
 )
 from eim_tui.store import side_chain
 from eim_tui.store.side_chain import SideChain, SideEvent
-from eim_tui.store.tables import IncidentRow, ProblemEventRow, ProblemRow
+from eim_tui.store.tables import (
+    ChainHeadRow,
+    IncidentRow,
+    ProblemEventRow,
+    ProblemRow,
+    TimelineRow,
+)
 from eim_tui.store.timeline import ChainReport
 
 PROBLEM_CHAIN = 11  # the chain_head row of the problems' timeline (migration 0011)
@@ -150,3 +157,31 @@ def events_of(session: Session, number: int) -> list[ProblemEvent]:
 
 def verify(session: Session, batch: int = 5000) -> ChainReport:
     return side_chain.verify(session, CHAIN, batch)
+
+
+INCIDENT_CHAIN = 1  # the chain_head row of the incidents' timeline
+# Both heads in one read: what the problems screen polls every second.
+HEADS = select(ChainHeadRow.id, ChainHeadRow.seq).where(ChainHeadRow.id.in_([INCIDENT_CHAIN, PROBLEM_CHAIN]))
+
+
+def problem_marker(session: Session) -> tuple[int, int]:
+    """The problems' change marker: (the problems' timeline's last seq, the incidents' timeline's
+    last seq). Every change of a problem record appends to its timeline; a link made from the
+    incident's side (`eim link --problem`) only appends to the incident's."""
+    heads = {key: seq for key, seq in session.execute(HEADS)}
+    return heads.get(PROBLEM_CHAIN, 0), heads.get(INCIDENT_CHAIN, 0)
+
+
+def problems_changed(session: Session, since: tuple[int, int]) -> tuple[tuple[int, int], bool]:
+    """The marker now, and whether what a problem list shows may have changed since `since`: a
+    problem event, or an incident event that links (the counts of linked incidents). Only the
+    incident events after `since` are read (the timeline's primary key), and only when there are."""
+    now = problem_marker(session)
+    if now[0] != since[0]:
+        return now, True
+    if now[1] == since[1]:
+        return now, False
+    linked = session.execute(
+        select(TimelineRow.seq).where(TimelineRow.seq > since[1], TimelineRow.kind == EventKind.LINKED.value).limit(1)
+    ).first()
+    return now, linked is not None

@@ -8,7 +8,10 @@ its own so its peak memory is its own:
 - import_postgres_s / import_postgres_rss_mb / reimport_postgres_s: the same on a database of its
   own on the PostgreSQL server at 127.0.0.1:5432 (limit 60 s), skipped with a note if none answers;
 - report_ms / report_month_ms / process_report_ms: the report over the imported log on SQLite
-  (median of 5; limit 500 ms), with report_floor_ms, the report's query alone.
+  (median of 5; limit 500 ms), with report_floor_ms, the report's query alone;
+- patterns_imported_all_ms / patterns_imported_command_ms: `eim patterns --window all` over the
+  imported log, in process and as a real process (target 3 s), beside their floors (the rows it
+  reads, read alone; `eim --version`).
 
 Run as `python -m tests.bench.bench_import [--file PATH]`.
 """
@@ -95,6 +98,35 @@ def report_figures(url: str) -> None:
     svc.db.dispose()
 
 
+def patterns_figures(url: str) -> None:
+    """`eim patterns --window all` over the imported log (issue 11: the history of 2016–2017 is all
+    older than any "last 30 days"), each beside its floor measured in the same run: the rows the
+    search reads, read alone; and the real process beside `eim --version`."""
+    from eim_tui.bootstrap import open_services
+    from eim_tui.services.patterns import Patterns
+    from eim_tui.store.patterns import pattern_incidents
+    from tests.bench.bench_reports import emit as emit_with
+    from tests.bench.bench_reports import median_ms, process_ms
+
+    svc = open_services(url)
+    patterns = Patterns(svc.db, svc.clock)
+
+    def floor() -> None:
+        with svc.db.read() as session:
+            pattern_incidents(session, None, True)
+
+    with svc.db.read() as session:
+        rows = len(pattern_incidents(session, None, True))
+    found = patterns.candidates("all", 5, include_confidential=True)["candidates"]
+    emit_with("patterns_imported_all_floor_ms", median_ms(floor, 5), "ms", incidents=rows)
+    emit_with("patterns_imported_all_ms", median_ms(lambda: patterns.candidates("all", 5, include_confidential=True), 5),
+              "ms", target=3000, incidents=rows, candidates=len(found))
+    svc.db.dispose()
+    emit_with("patterns_imported_command_floor_ms", process_ms("--version"), "ms")
+    emit_with("patterns_imported_command_ms", process_ms("--db", url, "patterns", "--json", "--window", "all",
+                                                         "--user", "admin"), "ms", target=3000)
+
+
 def postgres_database():
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool
@@ -132,6 +164,7 @@ def main(argv: list[str]) -> int:
         emit("import_sqlite_rss_mb", first["rss_mb"], "MB")
         emit("reimport_sqlite_s", run_import(url, args.file)["seconds"], "s")
         report_figures(url)
+        patterns_figures(url)
     pg_url, drop = postgres_database()
     if pg_url is not None:
         try:

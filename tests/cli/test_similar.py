@@ -42,3 +42,17 @@ def test_bad_input_is_one_line_and_exit_2(eim) -> None:
         result = eim(*args, ok=False)
         assert result.status == 2 and len(result.err.strip().splitlines()) == 1, result
         assert "Traceback" not in result.err
+
+
+def test_similar_never_matches_on_stop_words_on_either_backend(eim_on) -> None:
+    """`eim similar` on SQLite and PostgreSQL: "the", "is", "was" match nothing (PostgreSQL's
+    english configuration drops them; the query leaves them out on SQLite too), and a text filter of
+    common words only is refused alike."""
+    vpn = _resolved(eim_on, "The VPN is down", "restarted the concentrator")
+    _resolved(eim_on, "It was the disk", "replaced it")
+    asked = eim_on.new("The printer is jammed and it was slow")
+    assert eim_on("similar", asked, "--json").json["similar"] == []
+    slow = eim_on.new("The VPN is slow")
+    assert [s["key"] for s in eim_on("similar", slow, "--json").json["similar"]] == [vpn]
+    result = eim_on("list", "--filter", "text:the", ok=False)
+    assert result.status == 2 and "too common to search for" in result.err and len(result.err.splitlines()) == 1

@@ -71,7 +71,7 @@ CASES: dict[str, list[str] | None] = {
     "unsubscribe": ["unsubscribe", KEY, "--user", "bob"],
     "import": ["import", "servicenow", "events.csv"],
     "report": ["report", "--by", "month"],
-    "patterns": ["patterns", "--window", "14d", "--json"],
+    "patterns": ["patterns", "--window", "all", "--json"],  # the whole history: no window to read first
     "change": ["change", "list", "--json"],
     "problem": ["problem", "list", "--json"],
     "similar": ["similar", KEY, "--json"],

@@ -75,3 +75,46 @@ def test_window_labels() -> None:
     assert window_label(30) == "last 30 days"
     assert window_label(14) == "last 2 weeks"
     assert window_label(1) == "last day"
+
+
+def imported(number: int, location: str, symptom: str = "Symptom 491", age_days: float = 400.0, ci: str = ""):
+    """An incident shaped like the ServiceNow import: no service, rarely a CI, a location, and a
+    title that is only its category, subcategory and symptom."""
+    title = f"Category 26 · Subcategory 174 · {symptom}"
+    return PatternIncident(number, title, "", ci, "Category 26", "Subcategory 174", symptom, 3,
+                           NOW - age_days * DAY, location)
+
+
+def test_imported_history_clusters_by_location_and_its_reason_says_what_is_shared() -> None:
+    cluster = [imported(i, "Location 143", age_days=400 - i) for i in range(1, 8)]
+    other_symptom = [imported(20 + i, "Location 143", symptom=f"Symptom {i}") for i in range(4)]
+    other_places = [imported(30 + i, f"Location {i}") for i in range(6)]
+    found = find_patterns(cluster + other_symptom + other_places, NOW, None, minimum=5)
+    assert len(found) == 1
+    c = found[0]
+    assert (c.anchor_kind, c.anchor, c.numbers, c.phrase, c.phrase_titles) == (
+        "location", "Location 143", tuple(range(1, 8)), "", 0)
+    first, last = window_label(None, NOW - 399 * DAY, NOW - 393 * DAY).split(" to ")
+    assert c.reason == f"7 incidents · at Location 143 · Category 26/Subcategory 174/Symptom 491 · {first} to {last}"
+
+
+def test_a_configuration_item_comes_before_the_location() -> None:
+    found = find_patterns([imported(i, f"Location {i}", ci="WSC0001") for i in range(5)], NOW, None, 5)
+    assert [(c.anchor_kind, c.anchor) for c in found] == [("ci", "WSC0001")]
+    assert found[0].reason.startswith("5 incidents · WSC0001 · Category 26/")
+
+
+def test_all_history_ranks_by_recency_within_the_history_not_from_today() -> None:
+    # A year-old history: measured from its newest incident, the later cluster still ranks first and
+    # the older one keeps a score above zero (the half-life is a quarter of the span).
+    early = [imported(i, "Location 1", age_days=400) for i in range(1, 11)]
+    late = [imported(100 + i, "Location 2", age_days=40) for i in range(8)]
+    found = find_patterns(early + late, NOW - 40 * DAY, None, minimum=5)
+    assert [c.anchor for c in found] == ["Location 2", "Location 1"]
+    assert found[1].score > 0.5
+
+
+def test_window_label_for_all_history() -> None:
+    assert window_label(None) == "all history"
+    assert window_label(None, 0.0, 40 * DAY) == "1970-01-01 to 1970-02-10"
+    assert window_label(None, 0.0, 3600.0) == "on 1970-01-01"

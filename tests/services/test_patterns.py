@@ -10,7 +10,7 @@ import pytest
 from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.model import format_key
 from eim_tui.services.patterns import Patterns, parse_window
-from tests.patterns_fixture import REASON, plant
+from tests.patterns_fixture import REASON, imported_log, plant
 
 
 @pytest.fixture
@@ -61,3 +61,26 @@ def test_a_bad_window_says_how_to_write_one(bad: str) -> None:
 
 def test_window_forms() -> None:
     assert (parse_window("30d"), parse_window("2w"), parse_window("7")) == (30, 14, 7)
+
+
+def test_imported_history_is_found_in_all_history_by_location(svc, tmp_path) -> None:
+    from eim_tui.services.importing import import_history
+
+    assert import_history(svc, imported_log(tmp_path / "log.csv")).new == 17
+    patterns = Patterns(svc.db, svc.clock)
+    recent = patterns.candidates("30d", 5)
+    assert recent["candidates"] == [] and recent["newest"].startswith("2016-03-07")
+    data = patterns.candidates("all", 5)
+    assert (data["window"], data["days"], data["since"]) == ("all", None, None)
+    [found] = data["candidates"]
+    assert found["reason"] == ("7 incidents · at Location 143 · Category 26/Subcategory 174/Symptom 491 · "
+                               "2016-03-01 to 2016-03-07")
+    assert found["anchor"] == {"kind": "location", "name": "Location 143"} and found["phrase"] == ""
+    assert len(found["incidents"]) == 7
+
+
+def test_all_history_leaves_out_linked_incidents_too(svc, planted, clock) -> None:
+    svc.link(planted[0], "alice", problem_ref="PRB-000001")
+    clock.advance(timedelta(days=400))
+    [found] = Patterns(svc.db, svc.clock).candidates("all", 5)["candidates"]
+    assert found["reason"].startswith("11 incidents · vpn · network/vpn · \"tunnel drops\" in 8 titles · ")

@@ -151,3 +151,22 @@ def test_moving_an_incident_to_another_problem_tells_the_one_it_left(svc) -> Non
     assert cases.details(first.number).events[-1].summary == f"unlinked {incident.key}: now linked to PRB-000002"
     assert [i.key for i in cases.details(second.number).incidents] == [incident.key]
     assert cases.verify().intact
+
+
+def test_the_problems_marker_moves_with_problems_and_links_only(svc) -> None:
+    """What the problems screen polls: a problem created or changed, or an incident linked from
+    either side, says "changed"; an incident's other changes do not (no re-read of the list)."""
+    cases = ProblemCases(svc)
+    incident = slow_checkout(svc)
+    start = cases.marker()
+    assert cases.changed_since(start) == (start, False)
+    cases.create("chen", "Checkout slow", service="checkout-web")
+    marker, changed = cases.changed_since(start)
+    assert changed and marker[0] > start[0]
+    svc.acknowledge(incident.number, "alice")
+    after_ack, changed = cases.changed_since(marker)
+    assert not changed and after_ack[1] > marker[1]
+    svc.link(incident.number, "alice", problem_ref="PRB-000001")
+    assert cases.changed_since(after_ack)[1]
+    summaries, listed = cases.list_marked()
+    assert listed == cases.marker() and summaries[0].incidents == 1

@@ -1,6 +1,6 @@
 """Snapshots of problems at 80x24 (and the list at 120x40), on the seeded demo and the fixed clock:
-the problems screen, a known error's view with its incidents and timeline, and the known error line
-on a matching incident's detail screen. Looked at (rsvg-convert to PNG) before they were accepted."""
+the problems screen, a known error's view with its incidents and timeline (`r Resolve` on its
+footer), a resolved one's (`x Close`), and the known error line on a matching incident's detail screen. Looked at (rsvg-convert to PNG) before they were accepted."""
 
 from __future__ import annotations
 
@@ -49,6 +49,12 @@ def test_problems_list(snap_compare, problems_app, size) -> None:
 
 def test_a_known_error_with_its_incidents(snap_compare, problems_app) -> None:
     assert snap_compare(problems_app, terminal_size=(80, 24), run_before=keys_then_settle("P", "f", "enter"))
+
+
+def test_a_resolved_problem_shows_close_at_80x24(snap_compare, problems_app) -> None:
+    """The footer keeps every step the state allows (here `x Close`); greyed ones leave first."""
+    assert snap_compare(problems_app, terminal_size=(80, 24),
+                        run_before=keys_then_settle("P", "f", "f", "f", "enter"))
 
 
 def test_the_known_error_on_a_matching_incident(snap_compare, problems_app) -> None:

@@ -259,3 +259,45 @@ def test_full_text_never_finds_a_confidential_incident_outside_the_security_grou
         assert [s.number for s in rory.similar_resolved(store.public, viewer="rory")] == []
     finally:
         rory.db.dispose()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE search_state SET indexing = false",
+    "DELETE FROM search_state",
+    "INSERT INTO search_state (id, indexing) VALUES (2, false)",
+    "TRUNCATE search_state",
+])
+def test_nobody_but_the_owner_writes_the_full_text_switch(store: Store, statement: str) -> None:
+    """`search_state` says whether the triggers index each change; a responder with psql who turned it
+    off would leave every later change unfindable. Only the owner writes it now."""
+    with store.connect("rory") as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute(statement)
+    assert store.count("rory", "SELECT count(*) FROM search_state WHERE id = 1 AND indexing") == 1
+
+
+def test_the_index_cannot_be_left_paused_even_by_the_owner(store: Store) -> None:
+    """A commit that leaves the index off, or without its row, is refused (a deferred constraint
+    trigger); inside a transaction that turns it on again, a pause is what bulk loads do."""
+    for statement in ("UPDATE search_state SET indexing = false", "DELETE FROM search_state"):
+        with store.connect(OWNER) as conn, pytest.raises(errors.RaiseException, match="cannot be left paused"):
+            conn.execute(statement)  # autocommit: the statement's commit is refused
+    with store.connect(OWNER) as conn, conn.transaction():
+        conn.execute("UPDATE search_state SET indexing = false")
+        conn.execute("UPDATE search_state SET indexing = true")
+    assert store.count("rory", "SELECT count(*) FROM search_state WHERE id = 1 AND indexing") == 1
+
+
+def test_an_import_on_a_store_with_roles_pauses_and_resumes_the_index(store: Store, tmp_path) -> None:
+    """The owner's bulk load (the one way there is on a store with roles) still goes through, and
+    what it brought is indexed."""
+    from eim_tui.domain.filters import parse
+    from eim_tui.domain.queue import View
+    from eim_tui.services.importing import import_history
+    from tests.importing.conftest import event, write_log
+
+    log = write_log(tmp_path / "log.csv", [event("INC0099001", "New", 0, "1/3/2016 09:05",
+                                                 u_symptom="Quasar flux")])
+    assert import_history(store.svc, log).new == 1
+    [number] = store.svc.queue(View.OPEN, parse("text:quasar all"), OWNER, [])
+    assert store.count("rory", "SELECT count(*) FROM search_state WHERE id = 1 AND indexing") == 1
+    assert store.count(OWNER, f"SELECT count(*) FROM incident WHERE id = {number} AND search_document <> ''") == 1

@@ -153,3 +153,36 @@ def test_the_definer_functions_are_not_for_everyone(svc, backend) -> None:
         )).all()
     assert {r.proname for r in rows} == {"eim_search_document", "eim_index_incident", "eim_index_notes"}
     assert all(r.prosecdef and not r.public_may for r in rows)
+
+
+def test_stop_words_match_nothing_on_either_backend(svc, log) -> None:
+    """PostgreSQL's `english` configuration leaves stop words out of its index; SQLite's FTS5 keeps
+    them. The services leave them out of every query on both, so both answer alike."""
+
+    def resolved(title: str):
+        incident = log(title=title)
+        svc.acknowledge(incident.number, "alice")
+        svc.resolve(incident.number, "alice", "fixed", "restarted it")
+        return incident
+
+    vpn = resolved("The VPN is down")
+    resolved("It was the disk again")
+    printer = log(title="The printer is jammed, it was down before")
+    assert svc.similar_resolved(printer.number, viewer="alice") == []  # only "the", "is", "it", "was", "down" shared
+    asked = log(title="The VPN is slow")
+    assert [s.number for s in svc.similar_resolved(asked.number, viewer="alice")] == [vpn.number]
+    assert found(svc, "text:vpn") == [vpn.number, asked.number]
+
+
+def test_the_query_stop_words_are_postgresqls(svc, backend) -> None:
+    """SEARCH_STOP_WORDS is the server's own list: each word leaves nothing in a tsvector, and a
+    telling word does."""
+    if backend != "postgresql":
+        pytest.skip("the list is PostgreSQL's english configuration")
+    from eim_tui.domain.similarity import SEARCH_STOP_WORDS
+
+    with svc.db.read() as session:
+        kept = session.execute(text(
+            f"SELECT w FROM unnest(CAST(:words AS text[])) w WHERE to_tsvector('{search.TS_CONFIG}', w) <> ''"),
+            {"words": sorted(SEARCH_STOP_WORDS | {"vpn", "disk", "outage"})}).scalars().all()
+    assert sorted(kept) == ["disk", "outage", "vpn"] and len(SEARCH_STOP_WORDS) == 127

@@ -95,3 +95,28 @@ async def test_recent_changes_on_the_incident_and_caused_by_from_the_detail_scre
         await settle(pilot)
         assert "none" in _text(pilot.app.screen, "#detail-changes")
     assert [link.change.key for link in planned.links_of(number)] == ["CHG-000002"]
+
+
+async def test_titles_with_markup_are_shown_as_typed_and_do_not_crash(store, clock, app_factory) -> None:
+    """A change title is text, never Rich markup: `[bold]` stays on screen as typed, and a lone `[/]`
+    (which as markup closes nothing and raises) neither crashes the list nor the change shown."""
+    cases = ChangeCases(store)
+    now = clock.now()
+    titles = ["Deploy [bold]payments[/bold] v2", "Rotate keys [/] now", "Patch [red]db01[/] and [link=x]y"]
+    for title in titles:
+        cases.create("alice", title, now + HOUR, now + 2 * HOUR, "low", ["payments"])
+    async with app_factory(store).run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await press(pilot, "C")
+        screen = pilot.app.screen
+        assert isinstance(screen, ChangesScreen)
+        table = screen.query_one("#changes-table")
+        assert [table.get_row_at(i)[5].plain for i in range(table.row_count)] == titles[::-1]
+        painted = "\n".join("".join(seg.text for seg in table.render_line(y)) for y in range(1, 4))
+        assert "Patch [red]db01[/] and [link" in painted and "Rotate keys [/] now" in painted, painted
+        assert "Deploy [bold]payments[/bold] v2" in painted, painted
+        for _ in titles:
+            await press(pilot, "enter")
+            await press(pilot, "down")
+        assert "Deploy [bold]payments[/bold] v2 · planned" in _text(screen, "#changes-shown")
+        assert pilot.app.is_running

@@ -38,6 +38,48 @@ def test_fit_keeps_pinned_keys_and_drops_the_least_important_first() -> None:
     assert [k.binding.action for k in fit(keys, 0, compact=False)] == ["back", "help", "quit"]
 
 
+def test_fit_leaves_out_greyed_out_keys_before_usable_ones() -> None:
+    keys = [key("a", "one", "First"), key("b", "two", "Second"), key("c", "three", "Third"),
+            key("escape", "back", "Back")]
+    keys[1] = Shown(keys[1].binding, "b", False, "")  # greyed out: the screen's state does not allow it
+    everything = sum(k.width(False) for k in keys)
+    assert fit(keys, everything, compact=False) == keys
+    narrow = fit(keys, everything - 1, compact=False)
+    assert [k.binding.action for k in narrow] == ["one", "three", "back"]  # in their order still
+
+
+async def test_a_problem_view_at_80_columns_shows_every_step_its_state_allows(store, app_factory) -> None:
+    """At 80x24 the view lost `r Resolve` and `x Close` off the footer's end. Now every step the
+    problem's state allows is on the footer, each is in the palette, and `?` lists all four."""
+    from eim_tui.services.problems import ProblemCases
+    from eim_tui.tui.dialogs.help import HelpScreen
+
+    cases = ProblemCases(store)
+    cases.create("chen", "Checkout slow, p99 above 2s", service="checkout-web")
+    cases.mark_known_error("chen", 1, "scale the checkout pods to 6", root_cause="thread pool too small")
+    async with app_factory(store, user="chen").run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "P", "enter")
+        view = pilot.app.screen
+        assert shown(view) == ["l Link", "k Known error", "r Resolve", "esc Back", "? Help", "q Quit"]
+        palette = [c.title for c in pilot.app.get_system_commands(view)]
+        assert {"Link (l)", "Known error (k)", "Resolve (r)"} <= set(palette)
+        assert "Close (x)" not in palette  # not allowed yet: the palette offers what can be done
+        await press(pilot, "question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        listed = {ident: (keys, does) for keys, does, ident in pilot.app.screen._rows()}
+        assert listed["problem.resolve"][0] == ["r"] and listed["problem.close"] == (
+            ["x"], "Close the resolved problem (not now)")
+        await press(pilot, "escape")
+        assert pilot.app.screen is view
+        cases.resolve("chen", 1)
+        view.reload()
+        await settle(pilot)
+        # Close is usable now; the greyed Known error keeps its place while there is room.
+        assert shown(view) == ["l Link", "k Known error", "x Close", "esc Back", "? Help", "q Quit"]
+        assert "Close (x)" in [c.title for c in pilot.app.get_system_commands(view)]
+
+
 async def test_queue_footer_at_80_columns_keeps_help_and_quit(store, app_factory) -> None:
     for _ in range(3):
         log(store)

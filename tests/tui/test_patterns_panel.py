@@ -106,3 +106,47 @@ async def test_the_panel_mounts_in_any_container_and_says_when_there_is_nothing(
         await pilot.press("n")
         await pilot.pause()
         assert not [m for m in posted if isinstance(m, PatternsPanel.MakeProblem)]
+
+
+async def test_imported_history_is_a_candidate_in_all_history_and_two_keys_make_it_a_problem(
+        tmp_path: Path, clock, app_factory) -> None:
+    """An imported ServiceNow log (no service, no CI, dates of 2016): the last 30 days hold nothing
+    and the title says `W` reaches all history, where the location's cluster is; `n`, ctrl+s make
+    the problem (no CI: a location is none) and link its incidents."""
+    from eim_tui.bootstrap import open_services
+    from eim_tui.services.importing import import_history
+    from eim_tui.services.problems import ProblemCases
+    from eim_tui.tui.screens.problems import ProblemsScreen
+    from tests.patterns_fixture import imported_log
+
+    svc = open_services(f"sqlite:///{tmp_path}/eim.db", clock)
+    try:
+        import_history(svc, imported_log(tmp_path / "log.csv"))
+        async with app_factory(svc, user="chen").run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("P")
+            await settle(pilot)
+            screen = pilot.app.screen
+            assert isinstance(screen, ProblemsScreen)
+            await pilot.press("t")
+            await settle(pilot)
+            panel = screen.query_one(PatternsPanel)
+            table = panel.query_one(DataTable)
+            assert table.row_count == 0 and "W: all history" in _text(panel, "#patterns-title")
+            await pilot.press("W", "W", "W")  # 7, 90 days, then all history
+            await settle(pilot)
+            assert panel.days is None and "all history" in _text(panel, "#patterns-title")
+            assert table.get_row_at(0) == ["7", "Sev3", "Location 143", "Category 26/Subcategory 174/Symptom 491",
+                                           "(the kind's)"]
+            assert _text(panel, "#patterns-reason").startswith(
+                "7 incidents · at Location 143 · Category 26/Subcategory 174/Symptom 491 · 2016-03-01 to 2016-03-07")
+            await pilot.press("n")
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            (made,) = ProblemCases(svc).list((), limit=10)
+            assert made.problem.title == "Recurring: Symptom 491 at Location 143"
+            assert (made.problem.configuration_item, made.problem.service, made.incidents) == ("", "", 7)
+            assert table.row_count == 0
+    finally:
+        svc.db.dispose()

@@ -121,3 +121,59 @@ async def test_the_new_incident_form_shows_the_known_error_before_saving(store, 
         await settle(pilot)
         assert screen.query_one("#row-known_error").display
         assert str(screen.query_one("#field-known_error").render()).startswith("Known error PRB-000001 — workaround:")
+
+
+async def test_the_problem_list_shows_what_others_create_change_and_link(store, problems, url, clock,
+                                                                         app_factory) -> None:
+    from eim_tui.bootstrap import open_services
+
+    incident = log(store, "checkout slow again", service="checkout-web", category="software")
+    async with app_factory(store, user="chen").run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "P")
+        screen = pilot.app.screen
+        table = screen.query_one("#problems-table")
+        await press(pilot, "down")  # PRB-000001 highlighted: it stays so across the re-reads
+        screen._poll()  # what the poll timer does every poll_interval: nothing changed, nothing read
+        await settle(pilot)
+        assert [r[:3] for r in _rows(table)] == [["PRB-000002", "open", "0"], ["PRB-000001", "known error", "0"]]
+        other = open_services(url, clock)  # another person, another process's store connection
+        try:
+            ProblemCases(other).create("chen", "VPN drops at night", service="payments")
+            screen._poll()
+            await settle(pilot)
+            assert _rows(table)[0][:3] == ["PRB-000003", "open", "0"]
+            assert "unresolved (3)" in _text(screen, "#problems-title")
+            assert table.cursor_row == 2 and _rows(table)[2][0] == "PRB-000001"
+            ProblemCases(other).resolve("chen", 2, root_cause="a full disk")
+            screen._poll()
+            await settle(pilot)
+            assert [r[0] for r in _rows(table)] == ["PRB-000003", "PRB-000001"]
+            other.link(incident.number, "dana", problem_ref="PRB-000001")  # from the incident's side
+            screen._poll()
+            await settle(pilot)
+            assert _rows(table)[1][:3] == ["PRB-000001", "known error", "1"]
+        finally:
+            other.db.dispose()
+
+
+async def test_a_live_read_that_fails_is_tried_again_by_the_next_poll(store, problems, app_factory, monkeypatch) -> None:
+    async with app_factory(store, user="chen").run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "P")
+        screen = pilot.app.screen
+        table = screen.query_one("#problems-table")
+        real = ProblemCases.list_marked
+
+        def away(self, *args, **kwargs):
+            raise RuntimeError("the store is away for this test")
+
+        monkeypatch.setattr(ProblemCases, "list_marked", away)
+        problems.create("chen", "VPN drops at night", service="payments")
+        screen._poll()
+        await settle(pilot)
+        assert table.row_count == 2 and "the store is away" in _text(screen, "#problems-title")
+        monkeypatch.setattr(ProblemCases, "list_marked", real)
+        screen._poll()  # the marker is still the shown list's: the change is seen again
+        await settle(pilot)
+        assert table.row_count == 3 and "unresolved (3)" in _text(screen, "#problems-title")

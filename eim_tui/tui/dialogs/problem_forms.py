@@ -82,9 +82,10 @@ class ProblemFromCandidateForm(NewProblemForm):
         on_service = candidate.anchor_kind == "service" and candidate.anchor in services
         keys = " ".join(format_key(n) for n in candidate.numbers)
         return cls(ref, tuple(candidate.numbers), {
-            "title": f"Recurring: {candidate.phrase or candidate.subcategory or candidate.category} on {candidate.anchor}",
+            "title": f"Recurring: {candidate.phrase or candidate.symptom or candidate.subcategory or candidate.category}"
+                     f" {'at' if candidate.anchor_kind == 'location' else 'on'} {candidate.anchor}",
             "service": candidate.anchor if on_service else None,
-            "ci": "" if on_service else candidate.anchor,
+            "ci": candidate.anchor if candidate.anchor_kind == "ci" else "",  # a location is no item
             "category": candidate.category if candidate.category in categories else None,
             "group": None,
             "description": f"{candidate.reason}\n\nIncidents: {keys}",

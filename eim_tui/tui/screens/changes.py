@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -204,9 +205,11 @@ class ChangesScreen(ReportsWorkers, Screen[None]):
         p = palette(self)
         table = self.query_one(DataTable)
         table.clear()
-        for change in self.changes:  # plain text cells: a title may hold `[`, and the row colours stay the table's
-            table.add_row(change.key, change.state.label, change.risk.value, _window(change), _targets(change),
-                          change.title, key=change.key)
+        # Text cells, never str: DataTable reads a str cell as Rich markup, so a title holding `[bold]`
+        # lost it and one holding a lone `[/]` crashed the screen. Unstyled Text keeps the row colours.
+        for change in self.changes:
+            table.add_row(change.key, change.state.label, change.risk.value, _window(change), Text(_targets(change)),
+                          Text(change.title), key=change.key)
         if not self.changes:
             self.query_one("#changes-shown", Static).update(
                 Content.styled("no changes here; record one with eim change new", p["label"]))

@@ -40,7 +40,7 @@ from eim_tui.tui.dialogs.problem_forms import (
 from eim_tui.tui.render.theme_styles import PALETTE_CLASSES, Palette, palette
 from eim_tui.tui.widgets.key_footer import KeyFooter
 from eim_tui.tui.widgets.patterns_panel import PatternsPanel
-from eim_tui.tui.workers import ReportsWorkers, explain
+from eim_tui.tui.workers import REPEATING, ReportsWorkers, explain
 
 STATE_FILTERS: list[tuple[str, tuple[ProblemState, ...]]] = [
     ("unresolved", (ProblemState.OPEN, ProblemState.KNOWN_ERROR)),
@@ -64,6 +64,12 @@ def _about(problem: Problem) -> str:
 class ProblemsLoaded(Message):
     found: list[Any] | None  # services.problems.ProblemSummary
     error: str = ""
+    marker: tuple[int, int] | None = None  # the problems' change marker read with the list
+
+
+@dataclass
+class ProblemsChanged(Message):
+    """Someone changed a problem (or linked an incident) since the list was read."""
 
 
 @dataclass
@@ -123,6 +129,11 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         super().__init__()
         self.found: list[Any] = []
         self._patterns_read = False
+        # The marker the shown list was read with (services.problems.ProblemCases.marker); None
+        # before the first list, so the poll has nothing to compare with.
+        self.shown_marker: tuple[int, int] | None = None
+        self._shown_states = -1  # the STATE_FILTERS index the shown list was read for
+        self._reading = False  # a read the poll asked for is on its way
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Problems · loading…"), id="problems-title")
@@ -140,6 +151,9 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
             table.add_column(label, width=width)
         table.focus()
         self.reload()
+        # Live like the queue: what others create or change appears without `r` (the poll reads
+        # two chain heads; the list is read again only when they say it changed).
+        self.set_interval(self.app.poll_interval, self._poll)
 
     def reload(self) -> None:
         self.load(STATE_FILTERS[self.state_index][1])
@@ -149,25 +163,55 @@ class ProblemsScreen(RunsProblemForms, Screen[None]):
         from eim_tui.services.problems import ProblemCases
 
         try:
-            found = ProblemCases(self.app.services).list(states, limit=LIMIT)
+            found, marker = ProblemCases(self.app.services).list_marked(states, limit=LIMIT)
         except Exception as exc:  # the title says why the list is empty
             self.post_message(ProblemsLoaded(None, explain(exc)))
             return
-        self.post_message(ProblemsLoaded(found))
+        self.post_message(ProblemsLoaded(found, marker=marker))
+
+    def _poll(self) -> None:
+        if self.shown_marker is not None and not self._reading:
+            self._changes_since(self.shown_marker)
+
+    @work(thread=True, exclusive=True, group=f"problems{REPEATING}", exit_on_error=False,
+          description="watch the problems for changes")
+    def _changes_since(self, since: tuple[int, int]) -> None:
+        # Nothing caught: a failure reaches the app's handler, which says it once until a poll succeeds.
+        from eim_tui.services.problems import ProblemCases
+
+        _, changed = ProblemCases(self.app.services).changed_since(since)
+        if changed:
+            self.post_message(ProblemsChanged())
+
+    def on_problems_changed(self, _: ProblemsChanged) -> None:
+        # One read per change, not one per poll while it is read. The marker stays the shown list's
+        # until a read succeeds: a read that failed (the store away) is tried again by the next poll.
+        self._reading = True
+        self.reload()
 
     def on_problems_loaded(self, message: ProblemsLoaded) -> None:
         name, _ = STATE_FILTERS[self.state_index]
         title = self.query_one("#problems-title", Static)
+        self._reading = False
         if message.found is None:
             title.update(Content(f"Problems · {message.error}"))
             return
-        self.found = message.found
-        title.update(Content.assemble(("Problems", "bold"), f" · {name} ({len(self.found)}) · f: states · n: new"))
         table = self.query_one("#problems-table", DataTable)
+        row = table.cursor_row
+        # The same states read again (a change elsewhere, `r`): the highlighted problem stays so.
+        same = self._shown_states == self.state_index
+        was = self.found[row].problem.key if same and 0 <= row < len(self.found) else None
+        self._shown_states = self.state_index
+        self.found = message.found
+        self.shown_marker = message.marker
+        title.update(Content.assemble(("Problems", "bold"), f" · {name} ({len(self.found)}) · f: states · n: new"))
         table.clear()
         for summary in self.found:  # Text cells: a str cell is markup, and a title may hold `[prod]`
             p = summary.problem
             table.add_row(p.key, p.state.label, str(summary.incidents), Text(_about(p)), Text(p.title), key=p.key)
+        keys = [summary.problem.key for summary in self.found]
+        if was in keys:  # a list read again keeps the highlighted problem highlighted
+            table.move_cursor(row=keys.index(was))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -237,7 +281,7 @@ class ProblemScreen(RunsProblemForms, Screen[None]):
     COMPONENT_CLASSES = PALETTE_CLASSES
     BINDINGS = [
         Binding("escape", "back", "Back", id="problem.back", tooltip="Back to the problems"),
-        Binding("l", "link", "Link incident", id="problem.link", tooltip="Link an incident to this problem"),
+        Binding("l", "link", "Link", id="problem.link", tooltip="Link an incident to this problem"),
         Binding("k", "known_error", "Known error", id="problem.known_error",
                 tooltip="Record the workaround (and root cause): the problem becomes a known error"),
         Binding("r", "resolve", "Resolve", id="problem.resolve", tooltip="The root cause is removed"),

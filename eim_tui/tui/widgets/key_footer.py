@@ -63,17 +63,22 @@ class Shown:
 
 def fit(keys: list[Shown], room: int, compact: bool) -> list[Shown]:
     """The keys to show in `room` cells: pinned ones always (at the end), then as many of the others
-    as fit, in order, leaving out the least important (the last) first."""
+    as fit, in order, leaving out the least important (the last) first — and greyed-out keys (what
+    the screen's state does not allow now) before any key that can be used: at 80 columns a
+    problem's view kept a greyed `Close` and lost `Resolve`. The order of what is kept stays."""
     pinned = sorted((key for key in keys if key.pinned), key=lambda key: key.pin_rank)
     others = [key for key in keys if not key.pinned]
     used = sum(key.width(compact) for key in pinned)
-    kept: list[Shown] = []
-    for key in others:
-        if used + key.width(compact) > room:
-            break
-        kept.append(key)
-        used += key.width(compact)
-    return kept + pinned
+    chosen: set[int] = set()
+    for usable in (True, False):
+        for index, key in enumerate(others):
+            if key.enabled is not usable or index in chosen:
+                continue
+            if used + key.width(compact) > room:
+                break
+            chosen.add(index)
+            used += key.width(compact)
+    return [key for index, key in enumerate(others) if index in chosen] + pinned
 
 
 class KeyFooter(Footer):

@@ -3,7 +3,8 @@
 
 A table of the candidates (count, worst severity, service or item, kind, shared words), and under
 it the highlighted candidate's reason and incidents. Keyboard only: up/down move, `W` the next
-window (7, 30, 90 days), `n` posts `PatternsPanel.MakeProblem(candidate)` for the screen that owns
+window (30, 7, 90 days, all history — where an imported log of years ago is found), `n` posts
+`PatternsPanel.MakeProblem(candidate)` for the screen that owns
 problems to make one and link the candidate's incidents. The candidates are read in a worker
 (services/patterns.py); confidential incidents take part only for those who may see them.
 """
@@ -26,13 +27,13 @@ from eim_tui.domain.patterns import Candidate, kind_path, window_label
 from eim_tui.services.patterns import Patterns
 from eim_tui.tui.workers import ReportsWorkers, explain
 
-WINDOWS = (30, 7, 90)  # days; `W` goes round them, the first is where the panel starts
+WINDOWS: tuple[int | None, ...] = (30, 7, 90, None)  # days (None: all history); `W` goes round them
 SHOW_KEYS = 8  # incident keys in the reason line; the rest are counted
 
 
 @dataclass
 class PatternsLoaded(Message):
-    days: int
+    days: int | None
     candidates: list[Candidate] | None
     error: str = ""
 
@@ -50,7 +51,8 @@ class PatternsPanel(ReportsWorkers, Vertical):
     BINDINGS = [
         Binding("n", "make_problem", "Make problem", id="patterns.make_problem",
                 tooltip="Make a problem from the highlighted candidate and link its incidents"),
-        Binding("W", "next_window", "Window", id="patterns.window", tooltip="Next window: last 30, 7, 90 days"),
+        Binding("W", "next_window", "Window", id="patterns.window",
+                tooltip="Next window: last 30, 7, 90 days, all history"),
     ]
 
     @dataclass
@@ -68,7 +70,7 @@ class PatternsPanel(ReportsWorkers, Vertical):
         self.candidates: list[Candidate] = []
 
     @property
-    def days(self) -> int:
+    def days(self) -> int | None:
         return WINDOWS[self.window_index]
 
     def compose(self) -> ComposeResult:
@@ -91,7 +93,7 @@ class PatternsPanel(ReportsWorkers, Vertical):
         self._load(self.days)
 
     @work(thread=True, exclusive=True, group="patterns-load", exit_on_error=False, description="find recurring patterns")
-    def _load(self, days: int) -> None:
+    def _load(self, days: int | None) -> None:
         svc = self.app.services
         try:
             sees = svc.access.context(self.app.user).sees_confidential
@@ -114,10 +116,12 @@ class PatternsPanel(ReportsWorkers, Vertical):
         table.clear()
         for rank, c in enumerate(self.candidates, 1):
             table.add_row(str(c.count), f"Sev{c.worst_severity}", c.anchor,
-                          kind_path(c.category, c.subcategory, c.symptom), c.phrase, key=str(rank))
+                          kind_path(c.category, c.subcategory, c.symptom), c.phrase or "(the kind's)",
+                          key=str(rank))
         found = len(self.candidates)
         title.update(Content(self._title(f"{found} candidate{'s' * (found != 1)}" if found else
-                                         f"none of {self.minimum} or more incidents")))
+                                         f"none of {self.minimum} or more incidents"
+                                         + (" · W: all history" if self.days is not None else ""))))
         self._show_reason(table.cursor_row)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -66,6 +66,16 @@ def get_incident(session: Session, number: int, for_update: bool = False) -> Inc
     return incident_from_row(row)
 
 
+def get_incidents(session: Session, numbers) -> dict[int, Incident]:
+    """The incidents among `numbers` that exist, by number (one query per 500)."""
+    wanted = sorted(set(numbers))
+    found: dict[int, Incident] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(select(IncidentRow).where(IncidentRow.id.in_(wanted[start:start + 500]))).scalars()
+        found.update((row.id, incident_from_row(row)) for row in rows)
+    return found
+
+
 def allocate_numbers(session: Session, count: int = 1) -> int:
     """Take the next `count` incident numbers in the caller's transaction; returns the first.
 
@@ -109,6 +119,18 @@ def insert_incident(
     return incident.replace(number=number, version=1)
 
 
+def insert_numbered(session: Session, incidents: list[Incident], policies_for) -> None:
+    """Incidents already numbered (from `allocate_numbers`) and versioned, in one statement: a batch
+    of the ingest receiver. `policies_for(service)` gives each one's SLA policies."""
+    if incidents:
+        rows = []
+        for incident in incidents:
+            values = incident_values(incident, policies_for(incident.service))
+            values.update(id=incident.number, version=incident.version)
+            rows.append(values)
+        session.execute(insert(IncidentRow.__table__), rows)
+
+
 # The derived queue columns depend on reference data (SLA policies) too, so they are always rewritten.
 _ALWAYS_WRITTEN = frozenset({"updated_at", "is_open", "sla_clock", "sla_due_at", "sla_warn_at"})
 
@@ -119,13 +141,16 @@ def save_incident(
     after: Incident,
     policies: Mapping[int, sla.SlaPolicy],
     at: datetime,
+    changes: int = 1,
 ) -> Incident:
-    """Write `after` over `before`, only if the stored version is still `before.version`."""
+    """Write `after` over `before`, only if the stored version is still `before.version`.
+    `changes`: how many changes `after` sums up (a batch of the ingest receiver writes several
+    changes of one incident at once); the version moves on by as many."""
     values = incident_values(after.replace(updated_at=at), policies)
     # Only what changed is written: an UPDATE of every column costs more to build than to run.
     unchanged = incident_values(before, policies)
     values = {k: v for k, v in values.items() if k in _ALWAYS_WRITTEN or unchanged.get(k) != v}
-    values["version"] = before.version + 1
+    values["version"] = before.version + changes
     result = session.execute(
         update(IncidentRow.__table__)  # Core, not the ORM bulk path, which costs more than the UPDATE
         .where(IncidentRow.id == before.number, IncidentRow.version == before.version)
@@ -134,7 +159,7 @@ def save_incident(
     )
     if result.rowcount != 1:
         raise conflict(session, before)
-    return after.replace(version=before.version + 1, updated_at=at)
+    return after.replace(version=before.version + changes, updated_at=at)
 
 
 def conflict(session: Session, before: Incident) -> Exception:

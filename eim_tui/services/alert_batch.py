@@ -258,10 +258,15 @@ class BatchApplier:
 
         opened = [self.incidents[p].replace(number=numbers[p]) for p in self.new]
         repository.insert_numbered(session, opened, self.svc.ref.policies_for)
+        alerts_only = []
         for number, count in self.changes.items():
-            after = self.incidents[number]
-            repository.save_incident(session, self.read[number], after, self.svc.ref.policies_for(after.service), now,
-                                     changes=count)
+            before, after = self.read[number], self.incidents[number]
+            if repository.only_alerts_changed(before, after):
+                alerts_only.append((before, after, count))
+            else:
+                repository.save_incident(session, before, after, self.svc.ref.policies_for(after.service), now,
+                                         changes=count)
+        repository.save_alert_changes(session, alerts_only, self.svc.ref.policies_for, now)
         by_number = {i.number: i for i in opened}
         lines = []
         for number, draft in self.lines:
@@ -269,7 +274,7 @@ class BatchApplier:
             lines.append(timeline.NewEvent(real(number), kind, summary, data))
         timeline.append(session, lines, now, ACTOR)
         inbound.insert_alerts(session, [{**row, "incident_id": real(row["incident_id"])} for row in self.inserts.values()])
-        inbound.update_alerts(session, [(read, {**values, "incident_id": real(values["incident_id"])})
+        inbound.update_alerts(session, [(read, inbound.what_changed(read, {**values, "incident_id": real(values["incident_id"])}))
                                         for read, values in self.updates.values()])
         inbound.finish_payloads(session, [p.payload_id for p in self.finished], PayloadStatus.PROCESSED, now)
         for processed in self.finished:

@@ -63,8 +63,8 @@ def save_payloads(session: Session, at: datetime, bodies: list[tuple[str, str, s
     ids, in the order given (a group commit: see ingest/server.py)."""
     if not bodies:
         return []
-    rows = [dict(received_at=at, source=source, content_type=content_type[:100], body=body.replace("\x00", "\ufffd"),
-                 remote=remote[:100], status=PayloadStatus.PENDING, error="", processed_at=None)
+    rows = [{"received_at": at, "source": source, "content_type": content_type[:100], "body": body.replace("\x00", "\ufffd"),
+                 "remote": remote[:100], "status": PayloadStatus.PENDING, "error": "", "processed_at": None}
             for source, body, content_type, remote in bodies]
     result = session.execute(insert(PAYLOADS).returning(PAYLOADS.c.id, sort_by_parameter_order=True),
                              rows)
@@ -170,20 +170,20 @@ def insert_alert(
 
 def alert_row(alert: Alert, incident_number: int | None, payload_id: int, at: datetime) -> dict[str, Any]:
     """The column values of a new alert row (`insert_alert`, `insert_alerts`)."""
-    return dict(
-        source=alert.source, dedup_key=alert.dedup_key, incident_id=incident_number,
-        status=_status(alert, None), name=alert.name[:300], labels=dict(alert.labels),
-        annotations=dict(alert.annotations), starts_at=alert.starts_at, ends_at=alert.ends_at,
-        first_seen=at, last_seen=at, count=1 if alert.status is not AlertStatus.ACKNOWLEDGED else 0,
-        payload_id=payload_id,
-    )
+    return {
+        "source": alert.source, "dedup_key": alert.dedup_key, "incident_id": incident_number,
+        "status": _status(alert, None), "name": alert.name[:300], "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations), "starts_at": alert.starts_at, "ends_at": alert.ends_at,
+        "first_seen": at, "last_seen": at, "count": 1 if alert.status is not AlertStatus.ACKNOWLEDGED else 0,
+        "payload_id": payload_id,
+    }
 
 
 def alert_changes(
     stored: StoredAlert, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
 ) -> dict[str, Any]:
     """The columns `alert` changes on the row read as `stored` (`update_alert`, `update_alerts`)."""
-    values = dict(incident_id=incident_number, status=_status(alert, stored), last_seen=at, payload_id=payload_id)
+    values = {"incident_id": incident_number, "status": _status(alert, stored), "last_seen": at, "payload_id": payload_id}
     if alert.status is AlertStatus.FIRING:
         values.update(count=stored.count + 1, ends_at=None, name=alert.name[:300], labels=dict(alert.labels),
                       annotations=dict(alert.annotations))
@@ -215,6 +215,17 @@ def update_alert(
     update_alerts(session, [(stored, alert_changes(stored, alert, incident_number, payload_id, at))])
 
 
+# Columns of an alert row a repeat rewrites with what it most often had already (`what_changed`).
+_SAME_AS_READ = {"name": "name", "labels": "labels", "annotations": "annotations", "starts_at": "starts_at",
+                 "ends_at": "ends_at"}
+
+
+def what_changed(stored: StoredAlert, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` without the columns that hold the same as the row read as `stored` (a firing alert
+    repeated carries its name, labels and annotations again: writing them again costs the most)."""
+    return {k: v for k, v in values.items() if k not in _SAME_AS_READ or getattr(stored, _SAME_AS_READ[k]) != v}
+
+
 def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
     """New alert rows (`alert_row`) in one statement; IntegrityError when another receiver stored one first."""
     if rows:
@@ -227,8 +238,8 @@ def update_alerts(session: Session, changes: list[tuple[StoredAlert, dict[str, A
     the caller's transaction is to be rolled back)."""
     shapes: dict[tuple[tuple[str, ...], bool, bool], list[dict[str, Any]]] = {}
     for stored, values in changes:
-        guard = dict(w_id=stored.id, w_count=stored.count, w_status=stored.status.value,
-                     w_incident=stored.incident_number, w_payload=stored.payload_id)
+        guard = {"w_id": stored.id, "w_count": stored.count, "w_status": stored.status.value,
+                     "w_incident": stored.incident_number, "w_payload": stored.payload_id}
         key = (tuple(sorted(values)), stored.incident_number is None, stored.payload_id is None)
         shapes.setdefault(key, []).append({**guard, **{f"v_{k}": v for k, v in values.items()}})
     many = session.get_bind().dialect.supports_sane_multi_rowcount

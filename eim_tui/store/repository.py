@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -160,6 +160,47 @@ def save_incident(
     if result.rowcount != 1:
         raise conflict(session, before)
     return after.replace(version=before.version + changes, updated_at=at)
+
+
+# What alerts change on an incident (`domain.alerts.record_firing` / `record_resolved`): a batch of
+# the ingest receiver writes such changes of many incidents with one cached statement.
+ALERT_FIELDS = frozenset({"alert_count", "last_alert_at", "alerts_resolved"})
+_ALERT_UPDATE = (
+    update(IncidentRow.__table__)
+    .where(IncidentRow.id == bindparam("w_id"), IncidentRow.version == bindparam("w_version"))
+    .values({name: bindparam(f"v_{name}") for name in (*sorted(ALERT_FIELDS), *sorted(_ALWAYS_WRITTEN), "version")})
+)
+
+
+def only_alerts_changed(before: Incident, after: Incident) -> bool:
+    """Whether `after` differs from `before` in the alert fields alone (and the time and version)."""
+    return before.replace(alert_count=after.alert_count, last_alert_at=after.last_alert_at,
+                          alerts_resolved=after.alerts_resolved, updated_at=after.updated_at,
+                          version=after.version) == after
+
+
+def save_alert_changes(
+    session: Session, changes: list[tuple[Incident, Incident, int]], policies_for, at: datetime
+) -> None:
+    """Write (before, after, how many changes) where only the alert fields changed, one statement for
+    all, each guarded by the version read as `save_incident` is; ConflictError (nothing to keep:
+    the caller's transaction is to be rolled back) if any incident changed since."""
+    if not changes:
+        return
+    rows = []
+    for before, after, count in changes:
+        values = {name: getattr(after, name) for name in ALERT_FIELDS}
+        values.update(derived_columns(after, policies_for(after.service)), updated_at=at, version=before.version + count)
+        rows.append({"w_id": before.number, "w_version": before.version, **{f"v_{k}": v for k, v in values.items()}})
+    if session.get_bind().dialect.supports_sane_multi_rowcount or len(rows) == 1:
+        batches = [rows]
+    else:
+        batches = [[row] for row in rows]
+    for batch in batches:
+        result = session.execute(_ALERT_UPDATE.execution_options(synchronize_session=False), batch)
+        if result.rowcount != len(batch):
+            before = next(b for b, _, _ in changes if b.number == batch[0]["w_id"])
+            raise conflict(session, before)
 
 
 def conflict(session: Session, before: Incident) -> Exception:

@@ -77,6 +77,10 @@ def one_line(exc: BaseException) -> str:
         return text[0]
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
+# A new incident's number until the flush allocates the real ones: above every real number, so a
+# group's incidents sort as they will (the oldest first), and in the order they were opened.
+PROVISIONAL = 1 << 62
+
 # Outcomes planned in memory; any other sends its payload down the one-by-one path.
 IN_MEMORY = frozenset({Outcome.OPEN, Outcome.UPDATE, Outcome.JOIN, Outcome.NOTE, Outcome.TRACK, Outcome.SKIP})
 
@@ -96,7 +100,7 @@ class BatchApplier:
     def _reset(self) -> None:
         self.stored: dict[tuple[str, str], StoredAlert] = {}  # (source, dedup key) → the row as planned so far
         self.read: dict[int, Incident] = {}  # incidents as read (the guard of their update)
-        self.incidents: dict[int, Incident] = {}  # as planned so far; new ones under provisional numbers < 0
+        self.incidents: dict[int, Incident] = {}  # as planned so far; new ones under provisional numbers
         self.changes: dict[int, int] = {}  # stored incident → changes planned on it
         self.new: list[int] = []  # provisional numbers, in the order opened
         self.lines: list[tuple[int, events.EventDraft | None]] = []  # timeline, in order (None: a "logged" line)
@@ -198,7 +202,7 @@ class BatchApplier:
             line = (received(first, payload_id) if first.alert.status is not AlertStatus.RESOLVED
                     else rules.resolved_event(first.alert, payload_id, 1, None))
             incident = self.svc.prepare_incident(incident_report(first.alert, routing, self.now, None), ACTOR, self.now)
-            number = -(len(self.new) + 1)
+            number = PROVISIONAL + len(self.new)
             self.new.append(number)
             self.incidents[number] = incident.replace(number=number, version=1)
             self.lines += [(number, None), (number, line)]
@@ -212,7 +216,7 @@ class BatchApplier:
             matrix = self.svc.ref.matrix.priority(after.impact, after.urgency)
             self.svc.access.authorize(ACTOR, required_actions(before, after, matrix), before.key)
             self.incidents[before.number] = after.replace(version=before.version + 1, updated_at=self.now)
-            if before.number > 0:
+            if before.number < PROVISIONAL:  # a new one is inserted as it ends up
                 self.changes[before.number] = self.changes.get(before.number, 0) + 1
             self.lines += [(before.number, draft) for draft in drafts]
         self._record(unit, payload_id, before.number)

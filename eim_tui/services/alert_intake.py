@@ -203,22 +203,37 @@ class AlertIntake:
         return self.process(payload_id)
 
     def recover(self, older_than: timedelta | None = None) -> int:
-        """Process what was stored and left pending (a crash, a busy store); returns how many were."""
+        """Process what was stored and left pending (a crash, a busy store); returns how many were.
+        They are read and parsed 64 at a time and processed as the receiver's batches are
+        (`process_batch`); a body that no longer parses goes one by one, and is rejected there."""
         before = self.svc.clock.now() - older_than if older_than is not None else None
         done = 0
         while True:
             with self.svc.db.read() as session:
                 ids = inbound.pending_payloads(session, before, limit=200)
             progressed = False
-            for payload_id in ids:
-                try:
-                    self.process(payload_id)
-                    done += 1
-                    progressed = True
-                except Exception as exc:  # noqa: BLE001 - one bad payload must not stop the others
-                    log.warning("payload %s left pending: %s", payload_id, one_line(exc))
+            for start in range(0, len(ids), 64):
+                outcomes = self.process_batch(self._pending(ids[start:start + 64]))
+                processed = sum(not isinstance(o, Exception) for o in outcomes)
+                done += processed
+                progressed = progressed or processed > 0
             if not progressed or len(ids) < 200:
                 return done
+
+    def _pending(self, ids: list[int]) -> list[tuple[int, list[Alert] | None]]:
+        """Those of `ids` still pending, with their alerts (None: the one-by-one path reads it)."""
+        with self.svc.db.read() as session:
+            payloads = inbound.get_payloads(session, ids)
+        work: list[tuple[int, list[Alert] | None]] = []
+        for payload in payloads:
+            if payload.status != PayloadStatus.PENDING:
+                continue  # another receiver finished it meanwhile
+            try:
+                alerts: list[Alert] | None = self.planner.parse(payload.source, payload.body.encode("utf-8"))
+            except Exception:  # noqa: BLE001 - `process` reads it again and says why
+                alerts = None
+            work.append((payload.id, alerts))
+        return work
 
     def _apply_all(self, alerts: list[Alert], payload_id: int, result: Processed) -> bool:
         """Apply the alerts unit by unit; True when the last unit also marked the payload processed."""

@@ -76,6 +76,13 @@ def get_payload(session: Session, payload_id: int) -> StoredPayload | None:
     return _payload(row) if row is not None else None
 
 
+def get_payloads(session: Session, payload_ids: list[int]) -> list[StoredPayload]:
+    """The payloads among `payload_ids` that exist, in id order."""
+    rows = session.execute(select(InboundPayloadRow).where(InboundPayloadRow.id.in_(payload_ids))
+                           .order_by(InboundPayloadRow.id)).scalars()
+    return [_payload(row) for row in rows]
+
+
 def pending_payloads(session: Session, received_before: datetime | None = None, limit: int = 500) -> list[int]:
     stmt = select(InboundPayloadRow.id).where(InboundPayloadRow.status == PayloadStatus.PENDING)
     if received_before is not None:

@@ -141,3 +141,16 @@ def test_rows_written_in_one_statement_are_still_guarded_by_what_was_read(proces
     except ConflictError:
         pass
     assert [stored_alert(svc, "alertmanager", f"f{i}").count for i in range(2)] == [1, 2]
+
+
+def test_recovery_processes_what_was_left_pending_in_batches(processor, svc) -> None:
+    disk = generic_event(title="Disk full on db03", dedup_key="disk-db03")
+    stored = [("generic", disk, "application/json", ""), ("generic", b'{"no title": 1}', "application/json", ""),
+              ("generic", disk, "application/json", "")]
+    ids = processor.store(stored)  # stored, then a crash: nothing processed
+    assert processor.recover() == 3
+    assert [payload(svc, i).status for i in ids] == ["processed", "rejected", "processed"]
+    number = stored_alert(svc, "generic", "disk-db03").incident_number
+    assert incident_count(svc) == 1 and svc.get(number).alert_count == 2 and chain_intact(svc)
+    assert processor.recover() == 0  # nothing is left, and nothing is applied twice
+    assert svc.get(number).alert_count == 2

@@ -35,7 +35,7 @@ def _step(alert: Alert, snapshot: Snapshot, keys: list[str], payload_id: int, ro
     incident = snapshot.incident_of(stored)
     group = snapshot.group_incident(alert, keys) if incident is None else None
     by = routed_by(alert, stored)
-    decision = decide(alert, stored, incident, group, payload_id, routing.route(by).on_refire)
+    decision = decide(alert, stored, incident, group, payload_id, routing.on_refire(by))
     return Step(alert, stored, decision, by)
 
 

@@ -50,12 +50,27 @@ class AlertRouting:
     ref: ReferenceData
 
     def rule_for(self, alert: Alert) -> Rule:
-        values = alert.fields()
-        return next((r for r in self.rules if r.matches(values)), self.default)
+        return self._rule_for(alert.fields())
+
+    def _rule_for(self, values: dict[str, str]) -> Rule:
+        # The first matching rule depends on the fields alone; a receiver sees the same alerts again
+        # and again (repeats), so the answer is remembered (a bounded cache: cleared when full).
+        key = tuple(values.items())
+        cache = self.__dict__.setdefault("_rules_seen", {})
+        rule = cache.get(key)
+        if rule is None:
+            if len(cache) >= 20_000:
+                cache.clear()
+            rule = cache[key] = next((r for r in self.rules if r.matches(values)), self.default)
+        return rule
+
+    def on_refire(self, alert: Alert) -> RefirePolicy:
+        """What the alert's rule says a refiring alert does (`route(alert).on_refire`, for less)."""
+        return RefirePolicy(self.rule_for(alert).fields["on_refire"])
 
     def route(self, alert: Alert) -> Routing:
-        rule = self.rule_for(alert)
         values = alert.fields()
+        rule = self._rule_for(values)
         f = rule.fields
         impact, urgency = self.severity.get(alert.severity) or self.severity["other"]
         o = alert.overrides

@@ -18,7 +18,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -31,7 +30,6 @@ from eim_tui.domain.alert_plan import (
     PayloadStatus,
     Routing,
     Snapshot,
-    Step,
     Unit,
     firing_after,
     incident_report,
@@ -41,6 +39,9 @@ from eim_tui.domain.errors import ConflictError, DomainError
 from eim_tui.domain.events import EventDraft
 from eim_tui.domain.lifecycle import reopen
 from eim_tui.domain.model import Incident
+from eim_tui.services.alert_batch import ACTOR, BatchApplier, Processed, one_line
+from eim_tui.services.alert_batch import count as _count
+from eim_tui.services.alert_batch import received as _received
 from eim_tui.services.changes import maintenance_window
 from eim_tui.services.incidents import Services
 from eim_tui.store import inbound, repository, timeline
@@ -48,7 +49,6 @@ from eim_tui.store.health import StoreUnavailable
 
 log = logging.getLogger("eim.ingest")
 
-ACTOR = "ingest"  # a system actor: the timeline says which monitoring system sent what
 
 
 class AlertPlanner(Protocol):
@@ -64,15 +64,6 @@ class AlertPlanner(Protocol):
 
     def route(self, alert: Alert) -> Routing:
         ...
-
-
-@dataclass(slots=True)
-class Processed:
-    payload_id: int
-    status: str
-    incidents: list[int] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    error: str = ""
 
 
 class AlertIntake:
@@ -158,25 +149,38 @@ class AlertIntake:
         self, work: list[tuple[int, list[Alert] | None]], process: Callable[[int, list[Alert] | None], Processed] | None = None,
     ) -> list[Processed | Exception]:
         """Process several stored payloads, in order, in one transaction (`Database.joined`) with the
-        chain head held for all of them (`timeline.hold_head`): what the one-by-one path does, with
-        one commit and one head read and write for the batch. Each payload's outcome, or what it
-        raised (it is then left pending, its part undone); if the commit itself fails, every
-        payload gets that error — nothing of the batch is kept, and all stay pending for `recover`."""
-        process = process or self.process
-        outcomes: list[Processed | Exception] = []
+        chain head held for all of them (`timeline.hold_head`). The batch is planned in memory and
+        written with a few statements (`alert_batch.BatchApplier`; a payload it does not plan is
+        applied by `process` at its place). If those writes find the store changed under the plan,
+        the batch is undone and applied one payload at a time instead, each in a savepoint — which
+        retries races as the one-by-one path always did. Each payload's outcome, or what it raised
+        (it is then left pending, its part undone); if the commit itself fails, every payload gets
+        that error — nothing of the batch is kept, and all stay pending for `recover`."""
+        one = process or self.process
         try:
             with self.svc.db.joined() as session:
                 timeline.hold_head(session)
-                for payload_id, alerts in work:
-                    try:
-                        with self.svc.db.write():  # a savepoint: a payload that raises is undone alone
-                            outcomes.append(process(payload_id, alerts))
-                    except Exception as exc:  # noqa: BLE001 - left pending; the others go on
-                        log.warning("payload %s left pending: %s", payload_id, one_line(exc))
-                        outcomes.append(exc)
+                try:
+                    with self.svc.db.write():  # a savepoint: undone whole if the plan meets a change
+                        return BatchApplier(self, session).run(work, one)
+                except Exception as exc:  # noqa: BLE001 - applied one by one instead, below
+                    log.info("a batch of %d payloads is applied one by one: %s", len(work), one_line(exc))
+                return self._one_by_one(work, one)
         except Exception as exc:  # noqa: BLE001 - the commit failed: nothing of the batch is kept
             log.warning("a batch of %d payloads left pending: %s", len(work), one_line(exc))
             return [exc] * len(work)
+
+    def _one_by_one(
+        self, work: list[tuple[int, list[Alert] | None]], process: Callable[[int, list[Alert] | None], Processed],
+    ) -> list[Processed | Exception]:
+        outcomes: list[Processed | Exception] = []
+        for payload_id, alerts in work:
+            try:
+                with self.svc.db.write():  # a savepoint: a payload that raises is undone alone
+                    outcomes.append(process(payload_id, alerts))
+            except Exception as exc:  # noqa: BLE001 - left pending; the others go on
+                log.warning("payload %s left pending: %s", payload_id, one_line(exc))
+                outcomes.append(exc)
         return outcomes
 
     def _finish(self, payload_id: int, status: str, error: str = "") -> None:
@@ -199,22 +203,37 @@ class AlertIntake:
         return self.process(payload_id)
 
     def recover(self, older_than: timedelta | None = None) -> int:
-        """Process what was stored and left pending (a crash, a busy store); returns how many were."""
+        """Process what was stored and left pending (a crash, a busy store); returns how many were.
+        They are read and parsed 64 at a time and processed as the receiver's batches are
+        (`process_batch`); a body that no longer parses goes one by one, and is rejected there."""
         before = self.svc.clock.now() - older_than if older_than is not None else None
         done = 0
         while True:
             with self.svc.db.read() as session:
                 ids = inbound.pending_payloads(session, before, limit=200)
             progressed = False
-            for payload_id in ids:
-                try:
-                    self.process(payload_id)
-                    done += 1
-                    progressed = True
-                except Exception as exc:  # noqa: BLE001 - one bad payload must not stop the others
-                    log.warning("payload %s left pending: %s", payload_id, one_line(exc))
+            for start in range(0, len(ids), 64):
+                outcomes = self.process_batch(self._pending(ids[start:start + 64]))
+                processed = sum(not isinstance(o, Exception) for o in outcomes)
+                done += processed
+                progressed = progressed or processed > 0
             if not progressed or len(ids) < 200:
                 return done
+
+    def _pending(self, ids: list[int]) -> list[tuple[int, list[Alert] | None]]:
+        """Those of `ids` still pending, with their alerts (None: the one-by-one path reads it)."""
+        with self.svc.db.read() as session:
+            payloads = inbound.get_payloads(session, ids)
+        work: list[tuple[int, list[Alert] | None]] = []
+        for payload in payloads:
+            if payload.status != PayloadStatus.PENDING:
+                continue  # another receiver finished it meanwhile
+            try:
+                alerts: list[Alert] | None = self.planner.parse(payload.source, payload.body.encode("utf-8"))
+            except Exception:  # noqa: BLE001 - `process` reads it again and says why
+                alerts = None
+            work.append((payload.id, alerts))
+        return work
 
     def _apply_all(self, alerts: list[Alert], payload_id: int, result: Processed) -> bool:
         """Apply the alerts unit by unit; True when the last unit also marked the payload processed."""
@@ -345,22 +364,3 @@ class AlertIntake:
             return after
 
         return apply, extra
-
-
-def _count(step: Step) -> int:
-    """How many times the alert was received, this time included."""
-    return max(1, (step.stored.count if step.stored else 0) + (1 if step.alert.status is AlertStatus.FIRING else 0))
-
-
-def _received(step: Step, payload_id: int) -> EventDraft:
-    return rules.received_event(step.alert, payload_id, _count(step), step.decision.reason)
-
-
-def one_line(exc: BaseException) -> str:
-    """One line for a log: eim's own errors already speak to the reader; others get their type."""
-    from eim_tui.domain.errors import DomainError
-
-    text = str(exc).strip().splitlines()
-    if text and isinstance(exc, DomainError):
-        return text[0]
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -69,6 +69,14 @@ class IncidentDetails:
     collab: Collaboration = Collaboration()  # roles, tasks, subscribers, last stakeholder update
 
 
+def created_event(incident: Incident) -> events.EventDraft:
+    """The timeline's first line of a logged incident."""
+    summary = f"logged {incident.key}: Sev{incident.priority} (impact {incident.impact} × urgency {incident.urgency})"
+    if incident.priority_override_reason:
+        summary += f", override: {incident.priority_override_reason}"
+    return (EventKind.CREATED, summary, {"source": incident.source.value, "title": incident.title})
+
+
 class Services(NoteCases, AuditCases):
     """Every use case on one store; the diagnosis notes' are in `NoteCases`, the timeline audit's in
     `AuditCases`."""
@@ -207,28 +215,32 @@ class Services(NoteCases, AuditCases):
         """Log a report. `also` runs in the same transaction (the ingest receiver records the alert
         that caused it there), so both commit or neither does. `shape` adjusts the incident before
         it is stored (an alert during a change in progress opens it on hold awaiting change)."""
-        self._check_reference(report.category, report.subcategory, report.service, report.assignment_group)
         now = self.clock.now()
+        incident = self.prepare_incident(report, actor, now, shape)
+        with self.db.write() as session:
+            if report.parent_number is not None:
+                repository.get_incident(session, report.parent_number)
+            incident = repository.insert_incident(session, incident, self.ref.policies_for(incident.service))
+            drafts: list[events.EventDraft] = [created_event(incident)]
+            drafts.extend(extra or [])
+            self._append(session, incident.number, drafts, now, actor)
+            if also is not None:
+                also(session, incident)
+        return incident
+
+    def prepare_incident(
+        self, report: NewIncident, actor: str, now: datetime,
+        shape: Callable[[Incident, datetime], Incident] | None = None,
+    ) -> Incident:
+        """The incident a report logs, checked and authorized but not stored nor numbered yet
+        (`log_incident`; the ingest receiver's batches store many at once)."""
+        self._check_reference(report.category, report.subcategory, report.service, report.assignment_group)
         confidential = report.confidential or self.ref.is_confidential(report.category)
         incident = build_incident(report, self.ref.matrix, self.ref.policies_for(report.service), now, actor).replace(confidential=confidential)
         if shape is not None:
             incident = shape(incident, now)
         matrix = self.ref.matrix.priority(incident.impact, incident.urgency)
         self.access.authorize(actor, [Action.LOG, *([Action.OVERRIDE_PRIORITY] if incident.priority != matrix else [])])
-        with self.db.write() as session:
-            if report.parent_number is not None:
-                repository.get_incident(session, report.parent_number)
-            incident = repository.insert_incident(session, incident, self.ref.policies_for(incident.service))
-            summary = f"logged {incident.key}: Sev{incident.priority} (impact {incident.impact} × urgency {incident.urgency})"
-            if incident.priority_override_reason:
-                summary += f", override: {incident.priority_override_reason}"
-            drafts: list[events.EventDraft] = [
-                (EventKind.CREATED, summary, {"source": incident.source.value, "title": incident.title})
-            ]
-            drafts.extend(extra or [])
-            self._append(session, incident.number, drafts, now, actor)
-            if also is not None:
-                also(session, incident)
         return incident
 
     def _check_reference(self, category: str, subcategory: str, service: str, group: str) -> None:

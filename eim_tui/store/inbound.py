@@ -8,7 +8,7 @@ receivers working on one alert cannot both apply it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,8 +63,8 @@ def save_payloads(session: Session, at: datetime, bodies: list[tuple[str, str, s
     ids, in the order given (a group commit: see ingest/server.py)."""
     if not bodies:
         return []
-    rows = [dict(received_at=at, source=source, content_type=content_type[:100], body=body.replace("\x00", "\ufffd"),
-                 remote=remote[:100], status=PayloadStatus.PENDING, error="", processed_at=None)
+    rows = [{"received_at": at, "source": source, "content_type": content_type[:100], "body": body.replace("\x00", "\ufffd"),
+                 "remote": remote[:100], "status": PayloadStatus.PENDING, "error": "", "processed_at": None}
             for source, body, content_type, remote in bodies]
     result = session.execute(insert(PAYLOADS).returning(PAYLOADS.c.id, sort_by_parameter_order=True),
                              rows)
@@ -74,6 +74,13 @@ def save_payloads(session: Session, at: datetime, bodies: list[tuple[str, str, s
 def get_payload(session: Session, payload_id: int) -> StoredPayload | None:
     row = session.get(InboundPayloadRow, payload_id)
     return _payload(row) if row is not None else None
+
+
+def get_payloads(session: Session, payload_ids: list[int]) -> list[StoredPayload]:
+    """The payloads among `payload_ids` that exist, in id order."""
+    rows = session.execute(select(InboundPayloadRow).where(InboundPayloadRow.id.in_(payload_ids))
+                           .order_by(InboundPayloadRow.id)).scalars()
+    return [_payload(row) for row in rows]
 
 
 def pending_payloads(session: Session, received_before: datetime | None = None, limit: int = 500) -> list[int]:
@@ -165,20 +172,25 @@ def insert_alert(
     session: Session, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
 ) -> None:
     """A new alert; raises IntegrityError when another receiver stored the same one first."""
-    session.execute(insert(ALERTS), dict(
-        source=alert.source, dedup_key=alert.dedup_key, incident_id=incident_number,
-        status=_status(alert, None), name=alert.name[:300], labels=dict(alert.labels),
-        annotations=dict(alert.annotations), starts_at=alert.starts_at, ends_at=alert.ends_at,
-        first_seen=at, last_seen=at, count=1 if alert.status is not AlertStatus.ACKNOWLEDGED else 0,
-        payload_id=payload_id,
-    ))  # the values as parameters: one cached statement
+    session.execute(insert(ALERTS), alert_row(alert, incident_number, payload_id, at))  # one cached statement
 
 
-def update_alert(
-    session: Session, stored: StoredAlert, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
-) -> None:
-    """Record `alert` over the row read as `stored`; ConflictError if the row changed since."""
-    values = dict(incident_id=incident_number, status=_status(alert, stored), last_seen=at, payload_id=payload_id)
+def alert_row(alert: Alert, incident_number: int | None, payload_id: int, at: datetime) -> dict[str, Any]:
+    """The column values of a new alert row (`insert_alert`, `insert_alerts`)."""
+    return {
+        "source": alert.source, "dedup_key": alert.dedup_key, "incident_id": incident_number,
+        "status": _status(alert, None), "name": alert.name[:300], "labels": dict(alert.labels),
+        "annotations": dict(alert.annotations), "starts_at": alert.starts_at, "ends_at": alert.ends_at,
+        "first_seen": at, "last_seen": at, "count": 1 if alert.status is not AlertStatus.ACKNOWLEDGED else 0,
+        "payload_id": payload_id,
+    }
+
+
+def alert_changes(
+    stored: StoredAlert, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
+) -> dict[str, Any]:
+    """The columns `alert` changes on the row read as `stored` (`update_alert`, `update_alerts`)."""
+    values = {"incident_id": incident_number, "status": _status(alert, stored), "last_seen": at, "payload_id": payload_id}
     if alert.status is AlertStatus.FIRING:
         values.update(count=stored.count + 1, ends_at=None, name=alert.name[:300], labels=dict(alert.labels),
                       annotations=dict(alert.annotations))
@@ -186,12 +198,77 @@ def update_alert(
             values["starts_at"] = alert.starts_at
     elif alert.status is AlertStatus.RESOLVED:
         values["ends_at"] = alert.ends_at or at
-    guard = dict(w_id=stored.id, w_count=stored.count, w_status=stored.status.value, w_incident=stored.incident_number,
-                 w_payload=stored.payload_id)
-    statement = _update_statement(tuple(values), stored.incident_number is None, stored.payload_id is None)
-    result = session.execute(statement, {**guard, **{f"v_{k}": v for k, v in values.items()}})
-    if result.rowcount != 1:
-        raise ConflictError(f"alert {stored.dedup_key}", stored.count, -1, by="another receiver")
+    return values
+
+
+def stored_after(stored: StoredAlert | None, alert: Alert, values: dict[str, Any]) -> StoredAlert:
+    """What the row read as `stored` (None: a new one) holds once `values` are written: a batch
+    plans its next alerts on it before anything is written (`services.alert_batch`)."""
+    if stored is None:
+        stored = StoredAlert(0, alert.source, alert.dedup_key, None, AlertStatus.FIRING, "", 0, None, None, None)
+    return replace(
+        stored, incident_number=values.get("incident_id", stored.incident_number), status=AlertStatus(values["status"]),
+        name=values.get("name", stored.name), count=values.get("count", stored.count),
+        starts_at=values.get("starts_at", stored.starts_at), ends_at=values.get("ends_at", stored.ends_at),
+        payload_id=values.get("payload_id", stored.payload_id), labels=dict(values.get("labels", stored.labels)),
+        annotations=dict(values.get("annotations", stored.annotations)),
+    )
+
+
+def update_alert(
+    session: Session, stored: StoredAlert, alert: Alert, incident_number: int | None, payload_id: int, at: datetime
+) -> None:
+    """Record `alert` over the row read as `stored`; ConflictError if the row changed since."""
+    update_alerts(session, [(stored, alert_changes(stored, alert, incident_number, payload_id, at))])
+
+
+# Columns of an alert row a repeat rewrites with what it most often had already (`what_changed`).
+_SAME_AS_READ = {"name": "name", "labels": "labels", "annotations": "annotations", "starts_at": "starts_at",
+                 "ends_at": "ends_at"}
+
+
+def what_changed(stored: StoredAlert, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` without the columns that hold the same as the row read as `stored` (a firing alert
+    repeated carries its name, labels and annotations again: writing them again costs the most)."""
+    return {k: v for k, v in values.items() if k not in _SAME_AS_READ or getattr(stored, _SAME_AS_READ[k]) != v}
+
+
+def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> None:
+    """New alert rows (`alert_row`) in one statement; IntegrityError when another receiver stored one first."""
+    if rows:
+        session.execute(insert(ALERTS), rows)
+
+
+def update_alerts(session: Session, changes: list[tuple[StoredAlert, dict[str, Any]]]) -> None:
+    """Write each row's `alert_changes` over the row read as its `StoredAlert`, rows of one shape
+    in one statement; ConflictError if any row changed since it was read (nothing is then kept:
+    the caller's transaction is to be rolled back)."""
+    shapes: dict[tuple[tuple[str, ...], bool, bool], list[dict[str, Any]]] = {}
+    for stored, values in changes:
+        guard = {"w_id": stored.id, "w_count": stored.count, "w_status": stored.status.value,
+                     "w_incident": stored.incident_number, "w_payload": stored.payload_id}
+        key = (tuple(sorted(values)), stored.incident_number is None, stored.payload_id is None)
+        shapes.setdefault(key, []).append({**guard, **{f"v_{k}": v for k, v in values.items()}})
+    many = session.get_bind().dialect.supports_sane_multi_rowcount
+    for key, params in shapes.items():
+        statement = _update_statement(*key)
+        batches = [params] if many or len(params) == 1 else [[p] for p in params]
+        for batch in batches:
+            result = session.execute(statement, batch if len(batch) > 1 else batch[0])
+            if result.rowcount != len(batch):
+                first = changes[0][0]
+                raise ConflictError(f"alert {first.dedup_key}", first.count, -1, by="another receiver")
+
+
+def finish_payloads(session: Session, payload_ids: list[int], status: str, at: datetime) -> None:
+    """Mark pending payloads done in one statement (see `finish_payload`)."""
+    if payload_ids:
+        session.execute(
+            update(PAYLOADS)
+            .where(PAYLOADS.c.id.in_(payload_ids), PAYLOADS.c.status == PayloadStatus.PENDING)
+            .values(status=status, processed_at=at, error="")
+            .execution_options(synchronize_session=False)
+        )
 
 
 _UPDATES: dict[tuple[tuple[str, ...], bool, bool], Any] = {}

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,16 @@ def get_incident(session: Session, number: int, for_update: bool = False) -> Inc
     return incident_from_row(row)
 
 
+def get_incidents(session: Session, numbers) -> dict[int, Incident]:
+    """The incidents among `numbers` that exist, by number (one query per 500)."""
+    wanted = sorted(set(numbers))
+    found: dict[int, Incident] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(select(IncidentRow).where(IncidentRow.id.in_(wanted[start:start + 500]))).scalars()
+        found.update((row.id, incident_from_row(row)) for row in rows)
+    return found
+
+
 def allocate_numbers(session: Session, count: int = 1) -> int:
     """Take the next `count` incident numbers in the caller's transaction; returns the first.
 
@@ -109,6 +119,18 @@ def insert_incident(
     return incident.replace(number=number, version=1)
 
 
+def insert_numbered(session: Session, incidents: list[Incident], policies_for) -> None:
+    """Incidents already numbered (from `allocate_numbers`) and versioned, in one statement: a batch
+    of the ingest receiver. `policies_for(service)` gives each one's SLA policies."""
+    if incidents:
+        rows = []
+        for incident in incidents:
+            values = incident_values(incident, policies_for(incident.service))
+            values.update(id=incident.number, version=incident.version)
+            rows.append(values)
+        session.execute(insert(IncidentRow.__table__), rows)
+
+
 # The derived queue columns depend on reference data (SLA policies) too, so they are always rewritten.
 _ALWAYS_WRITTEN = frozenset({"updated_at", "is_open", "sla_clock", "sla_due_at", "sla_warn_at"})
 
@@ -119,13 +141,16 @@ def save_incident(
     after: Incident,
     policies: Mapping[int, sla.SlaPolicy],
     at: datetime,
+    changes: int = 1,
 ) -> Incident:
-    """Write `after` over `before`, only if the stored version is still `before.version`."""
+    """Write `after` over `before`, only if the stored version is still `before.version`.
+    `changes`: how many changes `after` sums up (a batch of the ingest receiver writes several
+    changes of one incident at once); the version moves on by as many."""
     values = incident_values(after.replace(updated_at=at), policies)
     # Only what changed is written: an UPDATE of every column costs more to build than to run.
     unchanged = incident_values(before, policies)
     values = {k: v for k, v in values.items() if k in _ALWAYS_WRITTEN or unchanged.get(k) != v}
-    values["version"] = before.version + 1
+    values["version"] = before.version + changes
     result = session.execute(
         update(IncidentRow.__table__)  # Core, not the ORM bulk path, which costs more than the UPDATE
         .where(IncidentRow.id == before.number, IncidentRow.version == before.version)
@@ -134,7 +159,48 @@ def save_incident(
     )
     if result.rowcount != 1:
         raise conflict(session, before)
-    return after.replace(version=before.version + 1, updated_at=at)
+    return after.replace(version=before.version + changes, updated_at=at)
+
+
+# What alerts change on an incident (`domain.alerts.record_firing` / `record_resolved`): a batch of
+# the ingest receiver writes such changes of many incidents with one cached statement.
+ALERT_FIELDS = frozenset({"alert_count", "last_alert_at", "alerts_resolved"})
+_ALERT_UPDATE = (
+    update(IncidentRow.__table__)
+    .where(IncidentRow.id == bindparam("w_id"), IncidentRow.version == bindparam("w_version"))
+    .values({name: bindparam(f"v_{name}") for name in (*sorted(ALERT_FIELDS), *sorted(_ALWAYS_WRITTEN), "version")})
+)
+
+
+def only_alerts_changed(before: Incident, after: Incident) -> bool:
+    """Whether `after` differs from `before` in the alert fields alone (and the time and version)."""
+    return before.replace(alert_count=after.alert_count, last_alert_at=after.last_alert_at,
+                          alerts_resolved=after.alerts_resolved, updated_at=after.updated_at,
+                          version=after.version) == after
+
+
+def save_alert_changes(
+    session: Session, changes: list[tuple[Incident, Incident, int]], policies_for, at: datetime
+) -> None:
+    """Write (before, after, how many changes) where only the alert fields changed, one statement for
+    all, each guarded by the version read as `save_incident` is; ConflictError (nothing to keep:
+    the caller's transaction is to be rolled back) if any incident changed since."""
+    if not changes:
+        return
+    rows = []
+    for before, after, count in changes:
+        values = {name: getattr(after, name) for name in ALERT_FIELDS}
+        values.update(derived_columns(after, policies_for(after.service)), updated_at=at, version=before.version + count)
+        rows.append({"w_id": before.number, "w_version": before.version, **{f"v_{k}": v for k, v in values.items()}})
+    if session.get_bind().dialect.supports_sane_multi_rowcount or len(rows) == 1:
+        batches = [rows]
+    else:
+        batches = [[row] for row in rows]
+    for batch in batches:
+        result = session.execute(_ALERT_UPDATE.execution_options(synchronize_session=False), batch)
+        if result.rowcount != len(batch):
+            before = next(b for b, _, _ in changes if b.number == batch[0]["w_id"])
+            raise conflict(session, before)
 
 
 def conflict(session: Session, before: Incident) -> Exception:

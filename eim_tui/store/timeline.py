@@ -148,7 +148,36 @@ def append_once(session: Session, event: NewEvent, at: datetime, actor: str) -> 
 
 
 def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_encode, ensure_ascii=False))
+    try:
+        return _plain_copy(value)  # most event data is plain already: a copy costs less than a round trip
+    except _NotPlain:
+        return json.loads(json.dumps(value, default=_encode, ensure_ascii=False))
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of JSON made of exactly dicts with text keys, lists, text, integers, booleans and
+    None — what the JSON round trip would give back; `_NotPlain` for anything else (floats,
+    enums, times, tuples…), which takes the round trip."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out[key] = _plain_copy(item)
+        return out
+    if kind is list:
+        return [_plain_copy(item) for item in value]
+    raise _NotPlain
 
 
 def _encode(value: Any) -> Any:

@@ -139,16 +139,14 @@ async def test_5xx_only_when_the_body_could_not_be_stored(client, processor, mon
 
 
 async def test_stored_but_not_processed_is_accepted_and_processed_later(client, processor, svc, monkeypatch) -> None:
-    real = processor.process
+    def busy(work):  # the batch could not be processed (its transaction undone): every payload says why
+        return [OperationalError("UPDATE", {}, Exception("database is locked"))] * len(work)
 
-    def busy(payload_id, alerts=None):
-        raise OperationalError("UPDATE", {}, Exception("database is locked"))
-
-    monkeypatch.setattr(processor, "process", busy)
+    monkeypatch.setattr(processor, "process_batch", busy)
     status, answer = await _post(client, "/api/v1/alertmanager", raw("alertmanager_firing.json"))
     assert (status, answer["status"]) == (202, "stored")
     assert payload(svc, answer["payload"]).status == "pending"
-    monkeypatch.setattr(processor, "process", real)
+    monkeypatch.undo()
     assert processor.recover() == 1 and svc.get(1).alert_count == 1
 
 

@@ -101,14 +101,21 @@ class KeyFooter(Footer):
             return
         self._laid_out_for = self.size.width or self.app.size.width
         for key in fit(list(self._keys()), self._room(), self.compact):
-            yield FooterKey(
+            cell = FooterKey(
                 key.binding.key,
                 key.key_display,
                 key.binding.description,
                 key.binding.action,
                 disabled=not key.enabled,
                 tooltip=key.tooltip,
-            ).data_bind(compact=Footer.compact)
+                classes="-compact" if self.compact else "",
+            )
+            # The footer's `compact` given as the cell is made, not bound: a binding runs each cell's
+            # watcher once mounted, restyling it, and the row is composed again whenever the
+            # bindings change (focus into the filter bar and back: ~20 cells restyled on the way
+            # from Enter to the queue's filtered rows). Nothing changes `compact` once a footer is made.
+            cell.set_reactive(FooterKey.compact, self.compact)
+            yield cell
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             try:
                 _node, binding, enabled, tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]

@@ -116,3 +116,17 @@ async def test_a_newer_filter_typed_before_an_older_one_finished_wins(demo, app_
         await pilot.pause(0.2)
         assert "filter: sev>=4" in title(pilot) and f"({len(newer):,})" in title(pilot)
         assert table.numbers == newer
+
+
+async def test_the_cursor_keeps_its_incident_when_it_lies_past_the_head_page(demo, app_factory):
+    async with app_factory(demo).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = pilot.app.screen.query_one(QueueTable)
+        await pilot.press("end")
+        last = table.cursor_number
+        expected = full(demo, "sev>=2")
+        assert last in expected and expected.index(last) >= 60, "the test needs it past the first page"
+        await type_filter(pilot, "sev>=2")
+        await settle(pilot)
+        assert table.numbers == expected
+        assert table.cursor_number == last

@@ -104,6 +104,7 @@ class QueueScreen(WatchesChanges, Screen[None]):
         self._generation = 0
         self._loading = False
         self._pending: set[int] = set()
+        self._follow: int | None = None  # the cursor's incident before a head page (see on_queue_loaded)
         self._allowed: tuple[bool | None, ...] = ()
         self._groups: list[str] | None = None
 
@@ -193,7 +194,14 @@ class QueueScreen(WatchesChanges, Screen[None]):
                 # load on every change and show nothing while changes keep coming.
                 pending, self._pending = self._pending, set()
                 self.call_later(self.reload, pending)
-        table.set_numbers(message.numbers)
+        if not message.complete:
+            # The cursor's incident may lie past the head page: once the whole list is in, the
+            # cursor goes back to it, as it would have without the head page.
+            self._follow = self._follow if self._follow is not None else table.cursor_number
+            table.set_numbers(message.numbers)
+        else:
+            table.set_numbers(message.numbers, follow=self._follow)
+            self._follow = None
         table.update_rows(message.rows)
         self._update_title(len(message.numbers) if message.complete else None)
         if message.painted is not None:

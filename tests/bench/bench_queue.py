@@ -270,6 +270,8 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keys", type=int, default=100, help="presses of each key for the key-to-frame figures")
+    parser.add_argument("--skip-comparisons", action="store_true",
+                        help="leave out the SLA tick and the stock DataTable (the slowest, unrelated to filters)")
     parser.add_argument("--skip-demo", action="store_true", help="do not time a fresh `eim demo`")
     args = parser.parse_args()
     note(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
@@ -319,6 +321,8 @@ def main() -> None:
         emit(f"filter_ui_{name}_counted_ms", counted, f"ms, '{expression}': Enter to its rows and count, median",
              floor_counted)
 
+    if args.skip_comparisons:
+        return
     emit("sla_tick_cpu_ms_1k", sla_tick_cpu(f"sqlite:///{cached_store(1000)}"),
          "ms main-thread CPU of one tick + its frame, headless app, 1,000 incidents")
     emit("sla_tick_cpu_ms_100k", sla_tick_cpu(url),

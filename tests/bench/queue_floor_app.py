@@ -30,6 +30,7 @@ LINES = [
 
 
 class QueueFloor(App[None]):
+    AUTO_FOCUS = None  # the hidden filter bar must not take the keys (the queue's table has them)
     BINDINGS: ClassVar = [
         Binding("down", "down", "Down"),
         Binding("pagedown", "page_down", "Page down"),

@@ -10,7 +10,8 @@ Prints one JSON line per figure ({"metric", "value", "unit"}; `unit` also says h
 - filter_ms: `sev<=2 disk` — the store's ordered numbers plus the rows of the first page, in
   process (target ≤ 100 ms); filter_ui_<expr>_rows_ms / _counted_ms: typical expressions (`sev<=2
   disk`, `breached`, `state:open sev>=3`, and a filter cleared) typed into the real TUI, Enter to the
-  pane showing the filtered rows (target ≤ 50 ms), and to those rows with their count;
+  pane showing the filtered rows (target ≤ 50 ms), and to those rows with their count; _rows_cpu_ms:
+  the CPU the program used from Enter to those rows;
   filter_store_<expr>_head_ms / _whole_ms: the same expressions in process — the head page the
   screen paints first (its numbers, LIMIT 80, and rows) and the whole ordered list the count waits
   for, beside reading the same 80 rows by key (where the time goes: store, or the screen);
@@ -126,11 +127,13 @@ FILTERS_UI = ("sev<=2 disk", "breached", "state:open sev>=3", "")  # "": the fil
 
 
 def filter_in_tui(command: list[str], repeat: int, expression: str,
-                  env: dict[str, str] | None = None) -> tuple[float, float]:
+                  env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Median ms from Enter on the filter bar to (a) the pane showing the filtered queue's rows —
     the first capture whose incident keys, in order, are those of the finished screen, every row
-    loaded — and (b) the pane showing its count as well. `expression` "" clears a filter applied first."""
-    to_rows, to_count = [], []
+    loaded — and (b) the pane showing its count as well; and (c) the CPU ms the program used from
+    Enter to (a) (/proc, 10 ms ticks: what a busy machine inflates least). `expression` "" clears
+    a filter applied first."""
+    to_rows, to_count, rows_cpu = [], [], []
     shown = re.escape(expression) if expression else r"[^·]*?"
     counted = re.compile(r"All open \([\d,]+\) · sort: [^·]+ · " + (f"filter: {shown} · " if expression else "") + "alice")
 
@@ -156,11 +159,16 @@ def filter_in_tui(command: list[str], repeat: int, expression: str,
                 terminal.send(expression, literal=True)
             time.sleep(0.3)
             screens: list[tuple[float, str]] = []
+            cpu: dict[float, float] = {}
+            cpu_sent = terminal.cpu_seconds()
             sent = time.perf_counter()
             terminal.send("Enter")
 
-            def finished(screen: str, screens: list[tuple[float, str]] = screens) -> bool:
-                screens.append((time.perf_counter(), screen))
+            def finished(screen: str, screens: list[tuple[float, str]] = screens, cpu: dict[float, float] = cpu,
+                         terminal: Terminal = terminal) -> bool:
+                at = time.perf_counter()
+                cpu[at] = terminal.cpu_seconds()
+                screens.append((at, screen))
                 return counted.search(screen) is not None and not PLACEHOLDER.search(screen) \
                     and ROW_WITH_DATA.search(screen) is not None
 
@@ -170,7 +178,8 @@ def filter_in_tui(command: list[str], repeat: int, expression: str,
                          and not PLACEHOLDER.search(screen))
             to_rows.append((first - sent) * 1000)
             to_count.append((seen - sent) * 1000)
-    return statistics.median(to_rows), statistics.median(to_count)
+            rows_cpu.append((cpu[first] - cpu_sent) * 1000)
+    return statistics.median(to_rows), statistics.median(to_count), statistics.median(rows_cpu)
 
 
 # --- in process ------------------------------------------------------------------------------------
@@ -198,7 +207,7 @@ def filter_in_store(url: str, repeat: int = 10) -> float:
 
 
 def filter_store_split(url: str, expression: str, repeat: int = 10) -> tuple[float, float, float]:
-    """Median ms, in process, of what a filter costs the store: (the head page's numbers and rows —
+    """Median CPU ms, in process, of what a filter costs the store: (the head page's numbers and rows —
     what the screen paints first, the whole ordered list — what the count waits for, the floor:
     the same page's rows read by key alone)."""
     from eim_tui.bootstrap import open_services
@@ -210,13 +219,13 @@ def filter_store_split(url: str, expression: str, repeat: int = 10) -> tuple[flo
     f = parse(expression)
     page = svc.queue(View.OPEN, f, "alice", groups, limit=80)
 
-    def median(work) -> float:
+    def median(work) -> float:  # CPU of this thread (SQLite runs in it): what a busy machine inflates least
         work()
         times = []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started = time.thread_time()
             work()
-            times.append((time.perf_counter() - started) * 1000)
+            times.append((time.thread_time() - started) * 1000)
         return statistics.median(times)
 
     head = median(lambda: svc.rows(svc.queue(View.OPEN, f, "alice", groups, limit=80), viewer="alice"))
@@ -265,11 +274,34 @@ def sla_tick_cpu(url: str, ticks: int = 100) -> float:
     return result[0]
 
 
+def run_filters(url: str, eim: list[str], floor_app: list[str], floor_env: dict[str, str], repeat: int) -> None:
+    """The typed filters' figures: in the store, then in the TUI beside the floor app."""
+    for expression in FILTERS_UI:
+        name = re.sub(r"[^a-z0-9]+", "_", expression).strip("_") or "cleared"
+        head, whole, floor = filter_store_split(url, expression)
+        emit(f"filter_store_{name}_head_ms", head, f"ms CPU, '{expression}' in process: the head page's numbers "
+             "(LIMIT 80) and rows, median; floor: those 80 rows read by key alone", floor)
+        emit(f"filter_store_{name}_whole_ms", whole, f"ms CPU, '{expression}' in process: the whole ordered list, "
+             "median; floor: as above", floor)
+    for expression in FILTERS_UI:
+        floor_rows, floor_counted, floor_cpu = filter_in_tui(floor_app, repeat, expression, env=floor_env)
+        rows, counted, cpu = filter_in_tui(eim, repeat, expression)
+        name = re.sub(r"[^a-z0-9]+", "_", expression).strip("_") or "cleared"
+        emit(f"filter_ui_{name}_rows_ms", rows,
+             f"ms, '{expression}' typed in the TUI: Enter to its rows on screen (tmux), median; target 50; "
+             "floor: the bare app filtering a list in memory", floor_rows)
+        emit(f"filter_ui_{name}_rows_cpu_ms", cpu, f"ms CPU of the program from Enter to '{expression}''s rows on "
+             "screen (/proc, 10 ms ticks), median", floor_cpu)
+        emit(f"filter_ui_{name}_counted_ms", counted, f"ms, '{expression}': Enter to its rows and count, median",
+             floor_counted)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keys", type=int, default=100, help="presses of each key for the key-to-frame figures")
+    parser.add_argument("--filters-only", action="store_true", help="only the typed filters' figures")
     parser.add_argument("--skip-comparisons", action="store_true",
                         help="leave out the SLA tick and the stock DataTable (the slowest, unrelated to filters)")
     parser.add_argument("--skip-demo", action="store_true", help="do not time a fresh `eim demo`")
@@ -282,6 +314,9 @@ def main() -> None:
     floor_app = [sys.executable, "-m", "tests.bench.queue_floor_app"]
     floor_env = {"PYTHONPATH": str(ROOT)}
     eim = [EIM, "--db", url]
+    if args.filters_only:
+        run_filters(url, eim, floor_app, floor_env, args.repeat)
+        return
     floor_wall, floor_cpu, _ = first_paint(floor_app, args.repeat, env=floor_env)
     wall, cpu, rss = first_paint(eim, args.repeat)
     emit("queue_first_paint_s", wall, "s wall, launch of eim in tmux 120x40 to a loaded row on screen, median; "
@@ -304,22 +339,7 @@ def main() -> None:
              p99(floor_keys[key]))
 
     emit("filter_ms", filter_in_store(url), f"ms, '{FILTER}': ordered numbers + first-page rows, in process, median")
-    for expression in FILTERS_UI:
-        name = re.sub(r"[^a-z0-9]+", "_", expression).strip("_") or "cleared"
-        head, whole, floor = filter_store_split(url, expression)
-        emit(f"filter_store_{name}_head_ms", head, f"ms, '{expression}' in process: the head page's numbers (LIMIT 80) "
-             "and rows, median; floor: those 80 rows read by key alone", floor)
-        emit(f"filter_store_{name}_whole_ms", whole, f"ms, '{expression}' in process: the whole ordered list, median; "
-             "floor: as above", floor)
-    for expression in FILTERS_UI:
-        floor_rows, floor_counted = filter_in_tui(floor_app, args.repeat, expression, env=floor_env)
-        rows, counted = filter_in_tui(eim, args.repeat, expression)
-        name = re.sub(r"[^a-z0-9]+", "_", expression).strip("_") or "cleared"
-        emit(f"filter_ui_{name}_rows_ms", rows,
-             f"ms, '{expression}' typed in the TUI: Enter to its rows on screen (tmux), median; target 50; "
-             "floor: the bare app filtering a list in memory", floor_rows)
-        emit(f"filter_ui_{name}_counted_ms", counted, f"ms, '{expression}': Enter to its rows and count, median",
-             floor_counted)
+    run_filters(url, eim, floor_app, floor_env, args.repeat)
 
     if args.skip_comparisons:
         return

@@ -236,64 +236,43 @@ def queue_numbers(
     session: Session, view: View, f: Filter, user: str, groups: Sequence[str], now: datetime,
     limit: int | None = None, sort: Sort = Sort.SLA, hide_confidential: bool = False,
 ) -> list[int]:
-    stmt = queue_statement(view, f, user, groups, now, sort, hide_confidential)
     if sort is Sort.SLA and view is not View.RESOLVED:
-        # The no-due walks name their severity exactly; a range of the filter beside it would make
-        # SQLite walk the range and sort (the same incidents: the severity is inside the range).
+        # Each walk names its severity exactly; a range of the filter beside it would make SQLite
+        # walk the range and sort (the same incidents: the severities walked are the range's).
         any_severity = queue_statement(view, dataclasses.replace(f, sev_min=1, sev_max=5), user, groups, now, sort,
                                        hide_confidential)
-        return _sla_numbers(session, stmt, any_severity, limit, range(f.sev_min, f.sev_max + 1))
+        return _sla_numbers(session, any_severity, limit, range(f.sev_min, f.sev_max + 1))
+    stmt = queue_statement(view, f, user, groups, now, sort, hide_confidential)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.execute(stmt).scalars())
 
 
-def _sla_numbers(
-    session: Session, stmt: Select, any_severity: Select, limit: int | None, severities: range
-) -> list[int]:
+def _sla_numbers(session: Session, any_severity: Select, limit: int | None, severities: range) -> list[int]:
     """The SLA order (severity, then due instants with no-due last, then key) read in the queue
     index's own order, so neither database sorts and a page stops after `limit` index entries.
 
     The index holds (is_open, priority, sla_due_at, id), and SQLite puts NULLs first where the queue
-    wants them last within a severity. So: one walk over the incidents that have a due instant, in
-    index order, and, per severity, one over those that have none (`priority = p AND sla_due_at IS
-    NULL` leaves them in key order in the index), merged here severity by severity. A page reads the
-    no-due ones only of severities above its last line's. Before, SQLite sorted every matching
-    incident in a temporary B-tree (40,000 for the open queue) even for one page.
+    wants them last within a severity. So, severity by severity: the incidents with a due instant
+    (`priority = p AND sla_due_at IS NOT NULL`, in due-then-key order in the index), then those
+    without (`priority = p AND sla_due_at IS NULL`, in key order); a page stops asking once it is
+    full. Each statement names its severity exactly, so they start from `any_severity` (the
+    filter's severity range left out: beside it SQLite would walk the range and sort). Before, SQLite
+    sorted every matching incident in a temporary B-tree (40,000 for the open queue) even for one page.
     """
-    walk = stmt.with_only_columns(IncidentRow.id, IncidentRow.priority).order_by(None).order_by(
+    walk = any_severity.with_only_columns(IncidentRow.id).order_by(None).order_by(
         IncidentRow.priority, IncidentRow.sla_due_at, IncidentRow.id
     )
-    timed = walk.where(IncidentRow.sla_due_at.is_not(None))
-    if limit is not None:
-        timed = timed.limit(limit)
-    due = session.execute(timed).all()
-    if limit is not None and len(due) == limit:
-        # A full page: the no-due incidents of its last severity (and below) come after it.
-        severities = range(severities.start, min(severities.stop, due[-1][1]))
-    untimed = any_severity.with_only_columns(IncidentRow.id).order_by(None).order_by(
-        IncidentRow.priority, IncidentRow.sla_due_at, IncidentRow.id
-    ).where(IncidentRow.sla_due_at.is_(None))
-    none_due: dict[int, list[int]] = {}
-    wanted = limit
-    for severity in severities:
-        part = untimed.where(IncidentRow.priority == severity)
-        found = list(session.execute(part if wanted is None else part.limit(wanted)).scalars())
-        none_due[severity] = found
-        if wanted is not None and (wanted := wanted - len(found)) <= 0:
-            break  # the page is full with these (and the timed ones of higher severities)
     numbers: list[int] = []
-    append = numbers.append
-    current = None
-    for number, priority in due:
-        if priority != current:
-            for severity in range(severities.start if current is None else current, priority):
-                numbers.extend(none_due.pop(severity, ()))
-            current = priority
-        append(number)
-    for severity in sorted(none_due):
-        numbers.extend(none_due[severity])
-    return numbers if limit is None else numbers[:limit]
+    for severity in severities:
+        for due in (IncidentRow.sla_due_at.is_not(None), IncidentRow.sla_due_at.is_(None)):
+            part = walk.where(IncidentRow.priority == severity, due)
+            if limit is not None:
+                part = part.limit(limit - len(numbers))
+            numbers.extend(session.execute(part).scalars())
+            if limit is not None and len(numbers) >= limit:
+                return numbers
+    return numbers
 
 
 def queue_rows(session: Session, numbers: Iterable[int]) -> list[QueueRow]:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from eim_tui.domain.errors import DomainError
 from eim_tui.domain.filters import Filter, FilterError, parse
@@ -42,6 +43,7 @@ class QueueLoaded(Message):
     generation: int
     complete: bool = True  # False: only the first page, the whole list follows
     groups: list[str] | None = None  # the user's groups, read once for the "my groups" view
+    painted: threading.Event | None = None  # a first page: set once it is on screen (or dropped)
 
 
 @dataclass
@@ -102,7 +104,7 @@ class QueueScreen(WatchesChanges, Screen[None]):
         self._generation = 0
         self._loading = False
         self._pending: set[int] = set()
-        self._head_painted = threading.Event()
+        self._follow: int | None = None  # the cursor's incident before a head page (see on_queue_loaded)
         self._allowed: tuple[bool | None, ...] = ()
         self._groups: list[str] | None = None
 
@@ -133,31 +135,38 @@ class QueueScreen(WatchesChanges, Screen[None]):
 
     # --- loading -------------------------------------------------------------------------------
 
-    def reload(self, changed: Iterable[int] = ()) -> None:
+    def reload(self, changed: Iterable[int] = (), head_first: bool = False) -> None:
+        """Load the queue again. `head_first`: paint the top page first (its own LIMIT query, which
+        the queue index answers in a few milliseconds) and count and order the rest after — at the
+        start, and when the view, sort or filter changed (the screen then shows other incidents
+        anyway). A reload for other people's changes keeps what it shows until the whole list is in."""
         self._loading = True
         self._generation += 1
-        first = self.shown_marker < 0  # nothing shown yet
+        head_first = head_first or self.shown_marker < 0  # nothing shown yet
         page = max(self.app.size.height * 2, 60)
         self._load(self.view, self.filter, self.sort, self._generation, frozenset(changed), self._groups, page,
-                   first)
+                   head_first)
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False, description="load the queue")
     def _load(self, view: View, f: Filter, sort: Sort, generation: int, changed: frozenset[int],
-              groups: list[str] | None, page: int, first: bool = False) -> None:
+              groups: list[str] | None, page: int, head_first: bool = False) -> None:
         svc = self.services
         try:
             if groups is None:
                 groups = svc.user_groups(self.app.user)
             marker = svc.change_marker()
             head: list[int] = []
-            if first:
+            if head_first:
                 # The top of the queue paints first: a page is a few milliseconds to read, the
-                # ordered list of 40,000 open incidents a hundred.
+                # ordered list of 40,000 open incidents tens of milliseconds more.
                 head = svc.queue(view, f, self.app.user, groups, limit=page, sort=sort)
                 rows = svc.rows(head, viewer=self.app.user)
-                self.post_message(QueueLoaded(head, rows, marker, changed, generation, False, groups))
+                painted = threading.Event()
+                self.post_message(QueueLoaded(head, rows, marker, changed, generation, False, groups, painted))
                 # Reading the whole list competes with that frame for the interpreter: let it paint.
-                self._head_painted.wait(timeout=1.0)
+                painted.wait(timeout=1.0)
+                if get_current_worker().is_cancelled:
+                    return  # a newer view, sort or filter replaced this load: its list is not wanted
             numbers = svc.queue(view, f, self.app.user, groups, sort=sort)
             wanted = (set(numbers[:page]) - set(head)) | (set(changed) & set(numbers))
             rows = svc.rows(list(wanted), viewer=self.app.user)  # confidential rows as placeholders
@@ -170,6 +179,8 @@ class QueueScreen(WatchesChanges, Screen[None]):
         if self._groups is None and message.groups is not None:
             self._groups = message.groups
         if message.generation != self._generation:
+            if message.painted is not None:
+                message.painted.set()  # its worker need not wait for a frame that will not come
             return  # a newer load is under way
         table = self.query_one(QueueTable)
         self.shown_marker = max(self.shown_marker, message.marker)
@@ -183,11 +194,18 @@ class QueueScreen(WatchesChanges, Screen[None]):
                 # load on every change and show nothing while changes keep coming.
                 pending, self._pending = self._pending, set()
                 self.call_later(self.reload, pending)
-        table.set_numbers(message.numbers)
+        if not message.complete:
+            # The cursor's incident may lie past the head page: once the whole list is in, the
+            # cursor goes back to it, as it would have without the head page.
+            self._follow = self._follow if self._follow is not None else table.cursor_number
+            table.set_numbers(message.numbers)
+        else:
+            table.set_numbers(message.numbers, follow=self._follow)
+            self._follow = None
         table.update_rows(message.rows)
         self._update_title(len(message.numbers) if message.complete else None)
-        if not message.complete:
-            self.call_after_refresh(self._head_painted.set)
+        if message.painted is not None:
+            self.call_after_refresh(message.painted.set)
 
     @on(QueueTable.RowsWanted)
     def _rows_wanted(self, message: QueueTable.RowsWanted) -> None:
@@ -250,7 +268,7 @@ class QueueScreen(WatchesChanges, Screen[None]):
     def _after_change(self) -> None:
         if self.is_mounted:
             self._update_title(None)
-            self.reload()
+            self.reload(head_first=True)
 
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)

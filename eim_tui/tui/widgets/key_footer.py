@@ -134,8 +134,10 @@ class KeyFooter(Footer):
                 tooltip=key.tooltip,
                 classes="-compact" if self.compact else "",
             )
-            cell.set_reactive(FooterKey.compact, self.compact)  # styled once, in the footer's style
-            yield cell.data_bind(compact=Footer.compact)
+            # The footer's `compact` given as the cell is made, not bound: a binding runs each cell's
+            # watcher once mounted, restyling it. Nothing changes `compact` once a footer is made.
+            cell.set_reactive(FooterKey.compact, self.compact)
+            yield cell
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             try:
                 _node, binding, enabled, tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]

@@ -179,9 +179,13 @@ class QueueTable(ScrollView, can_focus=True):
 
     # -- what the screen tells -------------------------------------------------------------------
 
-    def set_numbers(self, numbers: Sequence[int]) -> None:
-        """Show a new order; the cursor stays on its incident, at the same height on screen."""
+    def set_numbers(self, numbers: Sequence[int], follow: int | None = None) -> None:
+        """Show a new order; the cursor stays on its incident, at the same height on screen.
+        `follow`: the incident to keep the cursor on instead (when it is in `numbers`) — the one it
+        was on before a head page that did not hold it."""
         number, index = self.cursor_number, self.cursor_index
+        if follow is not None and follow in numbers:
+            number = follow
         screen_offset = index - self.scroll_offset.y
         self._numbers = list(numbers)
         self._requested.clear()  # a new view may have cancelled the loads still running

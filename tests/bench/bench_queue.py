@@ -85,6 +85,11 @@ def first_paint(command: list[str], repeat: int, env: dict[str, str] | None = No
 
 def key_to_frame(url: str, repeat: int) -> dict[str, float]:
     """Median ms from send-keys to a changed pane, per key, in one running TUI."""
+    return {key: statistics.median(values) for key, values in key_times(url, repeat).items()}
+
+
+def key_times(url: str, repeat: int) -> dict[str, list[float]]:
+    """Every ms from send-keys to a changed pane, per key (down, pagedown), in one running TUI."""
     times: dict[str, list[float]] = {"down": [], "pagedown": []}
     with Terminal([EIM, "--db", url], env=TUI_ENV) as terminal:
         terminal.wait_for(lambda screen: re.search(r"All open \([\d,]+\)", screen) is not None, timeout=120)
@@ -100,7 +105,7 @@ def key_to_frame(url: str, repeat: int) -> dict[str, float]:
                 )
                 times[key].append((seen - sent) * 1000)
                 time.sleep(0.1)
-    return {key: statistics.median(values) for key, values in times.items()}
+    return times
 
 
 KEYS = re.compile(r"INC-\d{6}")

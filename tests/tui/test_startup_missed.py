@@ -11,6 +11,8 @@ import threading
 import time
 from collections import Counter
 
+from bench.bench_sla import fill
+from services.test_sla_sweep import DEADLINE, chain_intact, doubled, missing, recorded
 from sqlalchemy import select
 
 from eim_tui.bootstrap import open_services
@@ -20,9 +22,6 @@ from eim_tui.notify.policy import relevant_alerts
 from eim_tui.services.sla import BATCH, SlaService
 from eim_tui.store.tables import IncidentRow, TimelineRow
 from eim_tui.tui.app import EimApp
-
-from bench.bench_sla import fill
-from services.test_sla_sweep import DEADLINE, chain_intact, doubled, missing, recorded
 
 
 async def test_a_start_after_a_day_missed_records_and_announces_each_moment_once(tmp_path, fixed_now, app_factory,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tests.bench.bench_queue import EIM, TUI_ENV
 from tests.bench.bench_sla import _gone
+from tests.bench.demo_store import _checkpoint as checkpoint
 from tests.bench.demo_store import cached_store
 from tests.bench.terminal import ROW_WITH_DATA, Terminal
 
@@ -57,6 +58,7 @@ def sweep(path: Path) -> int:
         return len(SlaScheduler(svc, "alice").run_due(svc.clock.now()).recorded)
     finally:
         svc.db.dispose()
+        checkpoint(path)  # the file alone is then the whole store, to be copied
 
 
 def left_over(path: Path) -> int:

@@ -21,25 +21,18 @@ Each "missed" line carries the "swept" figure as its floor and the ratio. Run as
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.bench_million import emit
 from tests.bench.bench_queue import EIM, TUI_ENV
 from tests.bench.bench_sla import _gone
 from tests.bench.demo_store import _checkpoint as checkpoint
 from tests.bench.demo_store import cached_store
 from tests.bench.terminal import ROW_WITH_DATA, Terminal
-
-
-def emit(metric: str, value: float, unit: str, floor: float | None = None, **extra: object) -> None:
-    figure: dict[str, object] = {"metric": metric, "value": round(value, 3), "unit": unit}
-    if floor is not None:
-        figure.update(floor=round(floor, 3), ratio=round(value / floor, 2) if floor else None)
-    print(json.dumps({**figure, **extra}), flush=True)
 
 
 def fresh_copy(source: Path, target: Path) -> None:

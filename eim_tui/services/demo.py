@@ -2,8 +2,9 @@
 
 Each incident is carried through its life with the same pure lifecycle functions the services use,
 at instants spread back in time, so the timeline, the SLA fields and the derived queue columns are
-what real use would have left. Written in bulk (one transaction) so 100,000 take seconds, and the
-same seed always gives the same incidents.
+what real use would have left. Written in bulk (one transaction) so 100,000 take seconds, built a
+chunk at a time as they are written (a million never sit in memory together), and the same seed
+always gives the same incidents.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ def generate(svc, incidents: int = 60, seed: int = 7) -> int:
     rng = random.Random(seed)
     ref: ReferenceData = svc.ref
     now = svc.clock.now()
-    built = [_build(ref, rng, now, index) for index in range(incidents)]
-    _write(svc, built)
+    built = (_build(ref, rng, now, index) for index in range(incidents))  # built as they are written
+    with svc.db.write() as session:
+        bulk_load.insert_histories(session, built, svc.ref.policies, fast=FAST_INSERT, count=incidents)
     return incidents
 
 
@@ -164,11 +166,6 @@ def _build(ref: ReferenceData, rng: random.Random, now: datetime, index: int) ->
         step(timedelta(hours=rng.uniform(1, 48)), assignee,
              lambda i, at: lifecycle.close(i, at, t.reporter or assignee, rng.randint(3, 5), "thanks", ""))
     return History(inc, log, notes)
-
-
-def _write(svc, built: list[History]) -> None:
-    with svc.db.write() as session:
-        bulk_load.insert_histories(session, built, svc.ref.policies, fast=FAST_INSERT)
 
 
 # Tests turn the driver path off to prove it stores exactly what Core stores.

@@ -61,6 +61,28 @@ def _hours(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
+Stay = tuple[str, datetime | None, float | None, str | None]  # state, left at, hours, next state
+
+
+def stays(steps: Iterable[tuple[datetime, str, Mapping[str, Any]]]) -> list[Stay | None]:
+    """For one new incident's events in timeline order ((at, kind, data) each), the visit each one
+    opens — what `record(…, fresh=True)` writes for it — or None for an event that opens none.
+    A bulk load that writes the timeline in pages works these out per incident beforehand."""
+    found: list[Stay | None] = []
+    still_open: tuple[int, datetime] | None = None  # the visit not closed yet: its index, when it began
+    for at, kind, data in steps:
+        label = step_label(kind, data) if kind in STEP_KINDS else None
+        if label is None:
+            found.append(None)
+            continue
+        if still_open is not None:
+            index, entered = still_open
+            found[index] = (found[index][0], at, _hours(entered, at), label)  # type: ignore[index]
+        still_open = (len(found), at)
+        found.append((label, None, None, None))
+    return found
+
+
 def record(session: Session, steps: Iterable[Step], fresh: bool = False) -> None:
     """Open and close the visits these timeline events make, in the caller's transaction.
 

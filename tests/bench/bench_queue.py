@@ -102,6 +102,11 @@ def first_paint(command: list[str], repeat: int, env: dict[str, str] | None = No
     return statistics.median(walls), statistics.median(cpus), rss
 
 
+def key_times(url: str, repeat: int) -> dict[str, list[float]]:
+    """Every ms from send-keys to a changed pane, per key (down, pagedown), in `eim` on the store `url`."""
+    return key_to_frame([EIM, "--db", url], repeat)
+
+
 def key_to_frame(command: list[str], repeat: int, env: dict[str, str] | None = None) -> dict[str, list[float]]:
     """Every ms from send-keys to a changed pane, per key, in one running TUI."""
     times: dict[str, list[float]] = {"down": [], "pagedown": []}

@@ -54,13 +54,17 @@ def timed_demo(path: Path, incidents: int) -> tuple[float, float]:
     return wall, cpu
 
 
+def cached_path(incidents: int) -> Path:
+    """Where the current demo store of `incidents` incidents is cached (it may not exist yet)."""
+    CACHE_DIR.mkdir(exist_ok=True)
+    return CACHE_DIR / f"demo-{incidents}-{_fingerprint()}.db"
+
+
 def cached_store(incidents: int = 100_000) -> Path:
     """The demo store of `incidents` incidents, made now if no current one is cached."""
-    CACHE_DIR.mkdir(exist_ok=True)
-    path = CACHE_DIR / f"demo-{incidents}-{_fingerprint()}.db"
+    path = cached_path(incidents)
     if not path.exists():
-        for stale in CACHE_DIR.glob(f"demo-{incidents}-*.db"):  # made for another schema or generator
-            stale.unlink()
+        _forget_stale(incidents)
         print(f"# building {path.name} with eim demo --incidents {incidents}", file=sys.stderr, flush=True)
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         timed_demo(partial, incidents)
@@ -71,12 +75,19 @@ def cached_store(incidents: int = 100_000) -> Path:
 
 def adopt(fresh: Path, incidents: int) -> Path:
     """Keep a store `timed_demo` just made as the cache (saves building it a second time)."""
-    CACHE_DIR.mkdir(exist_ok=True)
-    path = CACHE_DIR / f"demo-{incidents}-{_fingerprint()}.db"
+    path = cached_path(incidents)
     if not path.exists():
+        _forget_stale(incidents)
         _checkpoint(fresh)
         fresh.rename(path)
     return path
+
+
+def _forget_stale(incidents: int) -> None:
+    """Remove stores made for another schema or generator, and what was kept beside them."""
+    for pattern in ("*.db", "*.build.json"):
+        for stale in CACHE_DIR.glob(f"demo-{incidents}-{pattern}"):
+            stale.unlink()
 
 
 def _checkpoint(path: Path) -> None:

@@ -178,6 +178,19 @@ class Services(NoteCases, AuditCases):
         """The timeline's last sequence number: every change moves it (polled every second)."""
         return self.db.peek(queries.CHAIN_SEQ) or 0
 
+    def watch_changes(
+        self, on_change: Callable[[int], None], on_live: Callable[[bool], None] | None = None,
+    ) -> Callable[[], None] | None:
+        """Be told of changes as they are committed, instead of polling the change marker.
+
+        On PostgreSQL: `on_change(marker)` for each committed change (-1: one whose marker is not
+        known; read what changed), `on_live(True)` once listening (read what changed once: anything
+        committed before was not told) and `on_live(False)` when listening stopped (poll until it
+        is True again). Both are called on the listener's thread: hand over and return. Returns the
+        function that ends the subscription — or None on SQLite, where nothing is pushed: poll."""
+        listener = self.db.change_listener()
+        return None if listener is None else listener.subscribe(on_change, on_live)
+
     def changes_since(self, seq: int) -> tuple[int, set[int]]:
         with self.db.read() as session:
             return queries.changed_since(session, seq)

@@ -13,14 +13,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import repository, search, timeline, visits
+from eim_tui.store import change_feed, repository, search, timeline, visits
 from eim_tui.store.tables import (
-    ChainHeadRow,
     DiagnosisNoteRow,
     IncidentRow,
     TimelineRow,
@@ -101,7 +100,7 @@ def insert_histories(
             _insert_many(conn, TimelineRow.__table__, batch, fast)
             batch = []
     _insert_many(conn, TimelineRow.__table__, batch, fast)
-    session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    change_feed.move_head(session, seq, prev)
     visits.record(session, steps, fresh=True)
     search.resume(session, first, len(histories))
     if sqlite:

@@ -178,6 +178,8 @@ class Services(NoteCases, AuditCases):
         """The timeline's last sequence number: every change moves it (polled every second)."""
         return self.db.peek(queries.CHAIN_SEQ) or 0
 
+    SAFETY_POLL_SECONDS = 60.0  # while changes are pushed, watchers look this often anyway (a notice lost)
+
     def watch_changes(
         self, on_change: Callable[[int], None], on_live: Callable[[bool], None] | None = None,
     ) -> Callable[[], None] | None:

@@ -21,6 +21,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from eim_tui.services.permissions import Permissions
@@ -33,7 +34,9 @@ from eim_tui.tui.widgets.store_banner import StoreBanner, outage_text, read_only
 from eim_tui.tui.workers import (
     REPEATING,
     UNREACHABLE,
+    ChangesPushed,
     RepeatedFailures,
+    StoreMoved,
     StoreReturned,
     explain,
     repeats,
@@ -129,6 +132,12 @@ class EimApp(App[None]):
         self._probing = False
         self._probe_timer = None
         self.read_only = str(getattr(services.db, "read_only", "") or "")
+        # Changes pushed by the store (PostgreSQL LISTEN/NOTIFY, one listener per process): the
+        # screens that watch changes subscribe to `store_moved` and poll only while the feed is not
+        # live (`changes_pushed` False: SQLite, or the listener reconnecting).
+        self.store_moved: Signal[int] = Signal(self, "store-moved")
+        self.changes_pushed = False
+        self._stop_change_feed = None
 
     @property
     def permissions(self) -> Permissions:
@@ -192,6 +201,10 @@ class EimApp(App[None]):
     def on_mount(self) -> None:
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
+        watch = getattr(self.services, "watch_changes", None)
+        if watch is not None:  # called on the listener's thread: post_message hands over
+            self._stop_change_feed = watch(lambda marker: self.post_message(StoreMoved(marker)),
+                                           lambda live: self.post_message(ChangesPushed(live)))
         self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
         self.screen_change_signal.subscribe(self, self._show_store_state)
         self.screen_change_signal.subscribe(self, ServiceStatus.show_on)  # "service: running on …"
@@ -211,6 +224,17 @@ class EimApp(App[None]):
         from eim_tui.tui import sla as sla_app
 
         sla_app.stop(self)
+        if self._stop_change_feed is not None:
+            self._stop_change_feed()
+            self._stop_change_feed = None
+
+    def on_store_moved(self, message: StoreMoved) -> None:
+        self.store_moved.publish(message.marker)  # each watching screen looks if it shows older
+
+    def on_changes_pushed(self, message: ChangesPushed) -> None:
+        self.changes_pushed = message.live
+        if message.live:
+            self.store_moved.publish(-1)  # what changed while nobody told: read it once
 
     async def action_quit(self) -> None:
         # Stop the SLA scheduler first: a start-up sweep then ends at its next batch instead of

@@ -83,8 +83,8 @@ def test_a_commit_is_told_with_its_marker(writer, watcher) -> None:
 
 
 def test_a_rolled_back_transaction_tells_nothing(writer, watcher) -> None:
-    from eim_tui.store import timeline
     from eim_tui.domain.model import EventKind
+    from eim_tui.store import timeline
 
     writer.log_incident(report(title="one"), "alice")
     told, stop = subscribe(watcher)
@@ -103,8 +103,8 @@ def test_a_rolled_back_transaction_tells_nothing(writer, watcher) -> None:
 
 def test_one_listener_per_store_however_many_subscribe(watcher) -> None:
     assert watcher.db.change_listener() is watcher.db.change_listener()
-    first, stop_first = subscribe(watcher)
-    second, stop_second = subscribe(watcher)
+    _, stop_first = subscribe(watcher)
+    _, stop_second = subscribe(watcher)
     assert watcher.db.change_listener().connections == 1
     stop_first()
     stop_second()

@@ -1,9 +1,11 @@
 """The wall board: a read-only live board for the shift lead, read from across a room.
 
-The screen owns the scope and the last `BoardSnapshot`. Every second a worker reads the store's
-change marker and, when it moved (or when time alone changed what the board should say: a clock
-ran out, the figures got old), reads the board's aggregates again; a second timer ticks the
-countdowns and the flashing. No key is needed; `q` quits and `?` lists the keys.
+The screen owns the scope and the last `BoardSnapshot`. When the store's change feed tells of a
+change (PostgreSQL: the app's `store_moved` signal) it reads the board's aggregates again; without a
+live feed (SQLite, or the feed reconnecting) a worker reads the change marker every second and
+reads the board when it moved. Time alone can change what the board should say (a clock ran out,
+the figures got old): that is checked every second without asking the store. A second timer
+ticks the countdowns and the flashing. No key is needed; `q` quits and `?` lists the keys.
 
 The layout follows the terminal's size through breakpoint classes on the screen (`-narrow`,
 `-wide`, `-huge` by width; `-short`, `-tall`, `-very-tall` by height): `styles/wall.tcss` turns
@@ -14,6 +16,7 @@ the clocks about to run out, and the load per group.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +43,7 @@ from eim_tui.tui.widgets.wall_lists import (
     NewestList,
     WarningList,
 )
-from eim_tui.tui.workers import ReportsWorkers, explain
+from eim_tui.tui.workers import SAFETY_POLL_SECONDS, ReportsWorkers, explain
 
 
 @dataclass
@@ -75,6 +78,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self._force_next = False
         self._announced: set[tuple[int, datetime]] = set()  # (incident, due instant) breaches already told
         self._failed = ""
+        self._last_look = 0.0  # time.monotonic() of the last read of the store
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wall-header"):
@@ -101,6 +105,14 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self.poll()
         self.set_interval(self.app.tick_interval, self.tick)
         self.set_interval(self.app.poll_interval, self.poll)
+        signal = getattr(self.app, "store_moved", None)
+        if signal is not None:
+            signal.subscribe(self, self._store_moved)
+
+    def _store_moved(self, marker: int) -> None:
+        if self.snapshot is None or marker < 0 or marker > self.snapshot.marker:
+            self._force_next = True  # read at once, or as soon as the read under way ends
+            self.poll()
 
     # --- reading the store ---------------------------------------------------------------------
 
@@ -111,8 +123,12 @@ class WallScreen(ReportsWorkers, Screen[None]):
         now = self.app.clock.now()
         previous = self.snapshot
         force = previous is None or self._force_next or now >= previous.next_look_at()
+        pushed = getattr(self.app, "changes_pushed", False)
+        if not force and pushed and not self._failed and time.monotonic() - self._last_look < SAFETY_POLL_SECONDS:
+            return  # the feed tells of every change: nothing to ask the store
         self._force_next = False
         self._loading = True
+        self._last_look = time.monotonic()
         self._load(-1 if previous is None else previous.marker, force, previous)
 
     @work(thread=True, group="wall-load", exit_on_error=False, description="read the wall board")
@@ -137,6 +153,11 @@ class WallScreen(ReportsWorkers, Screen[None]):
 
     def on_board_unchanged(self, _: BoardUnchanged) -> None:
         self._loading = False
+        self._again()
+
+    def _again(self) -> None:
+        if self._force_next:  # told of a change while reading: read again
+            self.call_later(self.poll)
 
     def on_board_failed(self, message: BoardFailed) -> None:
         self._loading = False
@@ -166,6 +187,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self.query_one(NewestList).show(snapshot.newest, now, flashing)
         self.query_one(GroupLoadPanel).show(snapshot.groups, now)
         self._show_header()
+        self._again()
 
     # --- time passing --------------------------------------------------------------------------
 

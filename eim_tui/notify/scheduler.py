@@ -10,8 +10,8 @@ APScheduler runs in its thread pool (the database is never touched on the UI loo
   another) changed something, or the injected clock has passed the armed moment (a test's
   FixedClock, a laptop waking up), it runs `run_due` too, which re-plans. On PostgreSQL the store's
   change feed tells of each commit (`Services.watch_changes`): the watch then runs at once when
-  told, and between notices reads the marker only every `SAFETY_POLL_SECONDS` (while the feed is
-  live; every `poll_interval` while it is not).
+  told, and between notices does not read the marker while the feed is live (the listener checks
+  it once a minute in case a notice was lost); it polls every `poll_interval` while it is not.
 
 `run_due(now)` records what fell due up to `now` — moments in the window since the last run, and
 any moment of an incident that changed (an acknowledgement may put a warning in the past) — then
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -96,10 +95,9 @@ class SlaScheduler:
         self.on_change = on_change
         self._seen = -1
         # The store's change feed (PostgreSQL): whether it is live, the newest marker it told of
-        # (inf: told that something changed, not what), when the marker was last read.
+        # (inf: told that something changed, not what).
         self._pushed = False
         self._heard = -1.0
-        self._last_read = 0.0
         self._stop_feed: Callable[[], None] | None = None
 
     # --- the work (any thread) -----------------------------------------------------------------
@@ -232,10 +230,8 @@ class SlaScheduler:
             return
         due = self.next_at is not None and self.clock.now() >= self.next_at
         quiet = self._pushed and self._heard <= self._seen and not self._last_error
-        if quiet and not due and self._done_until is not None and \
-                time.monotonic() - self._last_read < Services.SAFETY_POLL_SECONDS:
+        if quiet and not due and self._done_until is not None:
             return  # the feed tells of every change: nothing to ask the store
-        self._last_read = time.monotonic()
         if self._heard == float("inf"):
             self._heard = -1.0  # this read answers it
         try:

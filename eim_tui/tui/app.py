@@ -10,6 +10,7 @@ it shows. A store that can only be read (a read-only file) says so in the same p
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ from eim_tui.tui.workers import (
     RepeatedFailures,
     StoreMoved,
     StoreReturned,
+    StoreTopic,
     explain,
     repeats,
     store_fault,
@@ -46,6 +48,9 @@ from eim_tui.tui.workers import (
 
 
 IDENTITY_REFRESH_SECONDS = 10.0
+# While the store pushes its notices (PostgreSQL), role changes and service heartbeats are told as
+# they happen ("access", "service:<host>"; store/change_feed.py): read them anyway this often.
+PUSHED_REFRESH_SECONDS = 600.0
 STORE_PROBE_SECONDS = 1.0  # how often an unreachable store is tried again
 SLA_SCHEDULER_DELAY = 1.0
 # Under NO_COLOR (https://no-color.org) a cursor or a focus drawn as a background colour would
@@ -136,17 +141,29 @@ class EimApp(App[None]):
         # screens that watch changes subscribe to `store_moved` and poll only while the feed is not
         # live (`changes_pushed` False: SQLite, or the listener reconnecting).
         self.store_moved: Signal[int] = Signal(self, "store-moved")
+        self.service_beat: Signal[str] = Signal(self, "service-beat")  # the host of an `eim service` that beat
         self.changes_pushed = False
         self._stop_change_feed = None
+        self._identity_read = time.monotonic()  # read just above
 
     @property
     def permissions(self) -> Permissions:
         """What this user may do and see; screens ask it in `check_action` to grey out what a role forbids."""
         return Permissions(self.user_context)
 
+    def _identity_tick(self) -> None:
+        """Roles change (an admin's `eim users set`): read them every IDENTITY_REFRESH_SECONDS — or,
+        while the store tells of each change, when told (`on_store_topic`) and rarely otherwise."""
+        if self.changes_pushed and time.monotonic() - self._identity_read < PUSHED_REFRESH_SECONDS:
+            return
+        self._identity_read = time.monotonic()
+        self._refresh_identity()
+
     @work(thread=True, exclusive=True, group=f"identity{REPEATING}", exit_on_error=False,
           description="re-read the user's role")
-    def _refresh_identity(self) -> None:
+    def _refresh_identity(self, fresh: bool = False) -> None:
+        if fresh:
+            self.services.access.forget(self.user)  # what was cached is what changed
         self.post_message(IdentityRead(self.services.access.context(self.user)))
 
     def on_identity_read(self, message: IdentityRead) -> None:
@@ -204,8 +221,9 @@ class EimApp(App[None]):
         watch = getattr(self.services, "watch_changes", None)
         if watch is not None:  # called on the listener's thread: post_message hands over
             self._stop_change_feed = watch(lambda marker: self.post_message(StoreMoved(marker)),
-                                           lambda live: self.post_message(ChangesPushed(live)))
-        self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
+                                           lambda live: self.post_message(ChangesPushed(live)),
+                                           lambda topic: self.post_message(StoreTopic(topic)))
+        self.set_interval(IDENTITY_REFRESH_SECONDS, self._identity_tick)
         self.screen_change_signal.subscribe(self, self._show_store_state)
         self.screen_change_signal.subscribe(self, ServiceStatus.show_on)  # "service: running on …"
         self.push_screen(self.first_screen())
@@ -230,6 +248,13 @@ class EimApp(App[None]):
 
     def on_store_moved(self, message: StoreMoved) -> None:
         self.store_moved.publish(message.marker)  # each watching screen looks if it shows older
+
+    def on_store_topic(self, message: StoreTopic) -> None:
+        if message.topic == "access":
+            self._identity_read = time.monotonic()
+            self._refresh_identity(fresh=True)
+        elif message.topic.startswith("service:"):
+            self.service_beat.publish(message.topic.removeprefix("service:"))
 
     def on_changes_pushed(self, message: ChangesPushed) -> None:
         self.changes_pushed = message.live

@@ -20,7 +20,6 @@ text, a title that says why the screen is empty).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from textual import work
@@ -29,7 +28,6 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from eim_tui.domain.errors import DomainError
-from eim_tui.services.incidents import Services
 
 # Worker groups ending so are run again and again by a timer: their failure is said once, until one
 # of them succeeds (the app's handler), rather than every poll.
@@ -148,13 +146,20 @@ class StoreMoved(Message):
 
 
 @dataclass
+class StoreTopic(Message):
+    """Another notice of the store's feed: "access" (someone's role or groups changed) or
+    "service:<host>" (an `eim service` on that host beat)."""
+
+    topic: str
+
+
+@dataclass
 class ChangesPushed(Message):
     """The store's change feed started (True) or stopped (False) telling of changes."""
 
     live: bool
 
 
-SAFETY_POLL_SECONDS = Services.SAFETY_POLL_SECONDS  # while changes are pushed, a look this often anyway
 UNKNOWN = float("inf")  # told of a change whose marker is not known: every marker is older
 
 
@@ -166,13 +171,13 @@ class WatchesChanges(ReportsWorkers):
 
     It looks for changes when the app's change feed tells of one newer than what it shows (the
     app's `store_moved` signal; PostgreSQL), and every `poll_interval` only while the feed is not
-    live (SQLite, or the listener's connection lost) — otherwise every SAFETY_POLL_SECONDS.
+    live (SQLite, or the listener's connection lost). A notice lost is the listener's to catch:
+    it reads the change marker once a minute and tells of a move no notice told.
     """
 
     _shown_marker: int = -1  # -1: nothing shown yet, nothing to compare with
     _heard: float = -1  # the newest marker the feed told of (UNKNOWN: look whatever is shown)
     _watching = False
-    _last_look = 0.0  # time.monotonic() of the last look started
 
     @property
     def shown_marker(self) -> int:
@@ -186,7 +191,6 @@ class WatchesChanges(ReportsWorkers):
 
     def start_watching(self) -> None:
         self._watching = True
-        self._last_look = time.monotonic()
         self.poll_timer = self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
         signal = getattr(self.app, "store_moved", None)  # type: ignore[attr-defined]
         if signal is not None:
@@ -208,13 +212,11 @@ class WatchesChanges(ReportsWorkers):
         """What the poll timer does every `poll_interval`."""
         if self._shown_marker < 0:
             return
-        pushed = getattr(self.app, "changes_pushed", False)  # type: ignore[attr-defined]
-        if pushed and time.monotonic() - self._last_look < SAFETY_POLL_SECONDS:
-            return
+        if getattr(self.app, "changes_pushed", False):  # type: ignore[attr-defined]
+            return  # the feed tells of every change
         self._look()
 
     def _look(self) -> None:
-        self._last_look = time.monotonic()
         if self._heard == UNKNOWN:
             self._heard = -1  # this look reads everything after what is shown
         self._changes_since(self._shown_marker)

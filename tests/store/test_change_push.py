@@ -145,3 +145,36 @@ def test_a_lost_connection_is_told_and_listening_resumes(writer, watcher, monkey
         assert listener.connections == 2
     finally:
         stop()
+
+
+def test_a_move_no_notice_told_is_found_by_the_safety_check(writer, watcher) -> None:
+    """A writer that does not notify (an older eim, a script): the listener's own check finds it."""
+    listener: ChangeListener = watcher.db.change_listener()
+    listener.safety_s = 0.5
+    told, stop = subscribe(watcher)
+    try:
+        writer.log_incident(report(title="one"), "alice")
+        assert told.next() == ("change", 1)
+        with writer.db.write() as session:
+            session.execute(text("UPDATE chain_head SET seq = seq + 1 WHERE id = 1"))
+        assert told.next() == ("change", 2)
+        assert listener.safety_checks >= 1
+    finally:
+        stop()
+
+
+def test_role_changes_and_heartbeats_are_told_by_topic(writer, watcher) -> None:
+    from eim_tui.services.notifications import NotificationCases
+
+    topics: queue.Queue[str] = queue.Queue()
+    told = Told()
+    stop = watcher.watch_changes(told.change, told.live, topics.put)
+    assert told.next() == ("live", True)
+    try:
+        writer.access.add_user("admin", "dora", "responder")
+        assert topics.get(timeout=WAIT) == "access"
+        NotificationCases(writer).beat("ops-1:1:x", "ops-1", 1, writer.clock.now())
+        assert topics.get(timeout=WAIT) == "service:ops-1"
+        assert told.empty_for(0.3)  # neither moved the change marker
+    finally:
+        stop()

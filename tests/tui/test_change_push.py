@@ -151,3 +151,21 @@ async def test_the_wall_reads_the_board_when_told(writer, watcher, app_factory) 
         before = app.screen.snapshot.severity(1).open
         writer.log_incident(NewIncident(title="Core router down", impact=1, urgency=1), "alice")
         await wait_until(pilot, lambda: app.screen.snapshot.severity(1).open == before + 1, "the new Sev1 counted")
+
+
+async def test_a_role_change_and_a_heartbeat_reach_the_app_when_told(writer, watcher, app_factory) -> None:
+    from eim_tui.domain.roles import Role
+    from eim_tui.services.notifications import NotificationCases
+    from eim_tui.tui.widgets.service_status import ServiceStatus
+
+    app = app_factory(watcher, "bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.changes_pushed, "the feed is live")
+        await wait_until(pilot, lambda: app.screen.query(ServiceStatus), "the status widget")
+        assert app.user_context.role is Role.RESPONDER
+        writer.access.set_user("admin", "bob", Role.SHIFT_LEAD)
+        await wait_until(pilot, lambda: app.user_context.role is Role.SHIFT_LEAD, "the new role, told")
+        status = app.screen.query_one(ServiceStatus)
+        assert not status.display
+        NotificationCases(writer).beat("ops-9:1:x", "ops-9", 1, writer.clock.now())
+        await wait_until(pilot, lambda: status.display and "ops-9" in str(status.render()), "the beat, told")

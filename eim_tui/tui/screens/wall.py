@@ -16,7 +16,6 @@ the clocks about to run out, and the load per group.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +42,7 @@ from eim_tui.tui.widgets.wall_lists import (
     NewestList,
     WarningList,
 )
-from eim_tui.tui.workers import SAFETY_POLL_SECONDS, ReportsWorkers, explain
+from eim_tui.tui.workers import ReportsWorkers, explain
 
 
 @dataclass
@@ -78,7 +77,6 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self._force_next = False
         self._announced: set[tuple[int, datetime]] = set()  # (incident, due instant) breaches already told
         self._failed = ""
-        self._last_look = 0.0  # time.monotonic() of the last read of the store
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="wall-header"):
@@ -124,11 +122,10 @@ class WallScreen(ReportsWorkers, Screen[None]):
         previous = self.snapshot
         force = previous is None or self._force_next or now >= previous.next_look_at()
         pushed = getattr(self.app, "changes_pushed", False)
-        if not force and pushed and not self._failed and time.monotonic() - self._last_look < SAFETY_POLL_SECONDS:
+        if not force and pushed and not self._failed:
             return  # the feed tells of every change: nothing to ask the store
         self._force_next = False
         self._loading = True
-        self._last_look = time.monotonic()
         self._load(-1 if previous is None else previous.marker, force, previous)
 
     @work(thread=True, group="wall-load", exit_on_error=False, description="read the wall board")

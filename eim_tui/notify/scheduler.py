@@ -11,7 +11,7 @@ APScheduler runs in its thread pool (the database is never touched on the UI loo
   FixedClock, a laptop waking up), it runs `run_due` too, which re-plans. On PostgreSQL the store's
   change feed tells of each commit (`Services.watch_changes`): the watch then runs at once when
   told, and between notices does not read the marker while the feed is live (the listener checks
-  it once a minute in case a notice was lost); it polls every `poll_interval` while it is not.
+  it every two minutes in case a notice was lost); it polls every `poll_interval` while it is not.
 
 `run_due(now)` records what fell due up to `now` — moments in the window since the last run, and
 any moment of an incident that changed (an acknowledgement may put a warning in the past) — then

@@ -188,8 +188,8 @@ class Services(NoteCases, AuditCases):
         listening (read what changed once: anything committed before was not told) and
         `on_live(False)` when listening stopped (poll until it is True again); `on_topic(word)`
         for the other notices ("access": someone's role or groups changed; "service:<host>": a
-        heartbeat of `eim service`). While live, the listener itself checks the change marker once
-        a minute in case a notice was lost: subscribers need no poll of their own. All are called on
+        heartbeat of `eim service`). While live, the listener itself checks the change marker every
+        two minutes in case a notice was lost: subscribers need no poll of their own. All are called on
         the listener's thread: hand over and return. Returns the function that ends the
         subscription — or None on SQLite, where nothing is pushed: poll."""
         listener = self.db.change_listener()

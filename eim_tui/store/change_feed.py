@@ -15,7 +15,7 @@ database nothing; the one statement it runs is its safety check, every `SAFETY_S
 connection: the change marker, told to the subscribers if it moved with no notice (a notice lost
 cannot leave a screen stale for longer), which also proves the connection still works. TCP
 keepalives notice a server that vanished without closing the socket. So a process whose screens
-all listen asks the store one question a minute while nothing changes, however many watch.
+all listen asks the store one question every two minutes while nothing changes, however many watch.
 
 Other notices share the channel, named by a word instead of a number (`announce(session, topic)`):
 "access" when a person's role or groups changed, "service:<host>" on each heartbeat of `eim
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from eim_tui.store.engine import Database
 
 CHANNEL = "eim_change"
-SAFETY_S = 60.0  # the listener reads the change marker this often, in case a notice was lost
+SAFETY_S = 120.0  # the listener reads the change marker this often, in case a notice was lost
 WAIT_S = 1.0  # how often the listening thread looks up from the socket to see whether it should stop
 BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)  # between reconnection attempts, the last one repeated
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}

@@ -172,7 +172,7 @@ class WatchesChanges(ReportsWorkers):
     It looks for changes when the app's change feed tells of one newer than what it shows (the
     app's `store_moved` signal; PostgreSQL), and every `poll_interval` only while the feed is not
     live (SQLite, or the listener's connection lost). A notice lost is the listener's to catch:
-    it reads the change marker once a minute and tells of a move no notice told.
+    it reads the change marker every two minutes and tells of a move no notice told.
     """
 
     _shown_marker: int = -1  # -1: nothing shown yet, nothing to compare with

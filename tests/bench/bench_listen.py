@@ -14,13 +14,17 @@ database; one eim read is one transaction), and the statements the TUIs sent are
 `before_cursor_execute` listener in each worker, by kind). Then one writer logs `--changes`
 incidents, one at a time, and each TUI records when the new one is in its queue table (checked
 every 5 ms): seconds from the writer's commit to every TUI showing it (p50 / p99 over the
-changes), and to each TUI showing it (p99 over every TUI and change).
+changes), and to each TUI showing it (p99 over every TUI and change). "Showing" is noted when the
+queue's table is given numbers that hold it (the frame follows on the next refresh).
 
 Prints one JSON line per figure: {"metric", "value", "unit", "floor", "ratio"} (ratio =
 value / floor), measured in the same run. Notes on stderr.
 
-Run: `python -m tests.bench.bench_listen [--tuis 50] [--seconds 60] [--changes 20]`. It makes a
-database of its own on 127.0.0.1:5432 (`--server`) and drops it at the end.
+Run: `python -m tests.bench.bench_listen [--tuis 50] [--seconds 60] [--changes 20]`. It runs a
+private PostgreSQL cluster of its own (tests/pg_cluster.py) with `max_connections = 400`: each TUI
+holds its pool's connections and, pushed, one listening connection more — 50 TUIs would take every
+connection of a default server (100) shared with others. `--server URL` uses a server given
+instead (a database of its own is made there and dropped at the end).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +43,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+MAX_CONNECTIONS = 400
 
 
 def emit(metric: str, value: float, unit: str, floor: float | None = None, **extra: object) -> None:
@@ -97,6 +102,21 @@ def worker(url: str, count: int, first: int, push: bool) -> None:
     def say(**fields) -> None:
         print(json.dumps(fields), flush=True)
 
+    # When each TUI's queue shows the number watched: noted as its table is given the numbers (no
+    # polling of the screens, which would take the CPU the TUIs need).
+    watched: dict = {"number": None, "seen": {}, "apps": {}}
+    set_numbers = QueueTable.set_numbers
+
+    def noting_set_numbers(table, numbers) -> None:
+        set_numbers(table, numbers)
+        number = watched["number"]
+        if number is not None and number in table.numbers:
+            index = watched["apps"].get(id(table.app))
+            if index is not None:
+                watched["seen"].setdefault(index, time.time())
+
+    QueueTable.set_numbers = noting_set_numbers  # type: ignore[method-assign]
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         # Each as the store's owner login (an eim admin), as `eim` connected as it would be.
@@ -128,14 +148,13 @@ def worker(url: str, count: int, first: int, push: bool) -> None:
                     statements.clear()
             elif command["do"] == "watch":
                 number = command["number"]
-                seen: dict[int, float] = {}
+                shown = {i for i, app in enumerate(apps)
+                         if app.screen.query(QueueTable) and number in app.screen.query_one(QueueTable).numbers}
+                seen = {i: time.time() for i in shown}  # (already there: shown before we asked)
+                watched.update(number=number, seen=seen, apps={id(app): i for i, app in enumerate(apps)})
                 while len(seen) < len(apps):
-                    for i, app in enumerate(apps):
-                        if i not in seen:
-                            tables = app.screen.query(QueueTable)
-                            if tables and number in tables.first().numbers:
-                                seen[i] = time.time()
-                    await asyncio.sleep(0.005)
+                    await asyncio.sleep(0.05)
+                watched["number"] = None
                 say(number=number, seen=list(seen.values()))
             elif command["do"] == "stop":
                 break
@@ -207,9 +226,10 @@ def run_round(url: str, admin, database: str, args, push: bool) -> dict:
     try:
         rnd.answers()  # every TUI shows its queue
         note(f"{name}: {args.tuis} TUIs up after {time.perf_counter() - started:.0f} s")
-        time.sleep(5)  # the SLA schedulers' first sweeps, the identity reads, the first heartbeats
+        # The start's own transactions (first reads, the SLA schedulers' first sweeps) reach
+        # pg_stat_database late: an idle backend flushes its counts up to 10 s after (PostgreSQL 15).
+        time.sleep(args.settle)
         rnd.tell(do="count")
-        time.sleep(2)  # the stats of what went before are flushed (PostgreSQL: at most every second)
         before, t0 = transactions(admin, database), time.perf_counter()
         time.sleep(args.seconds)
         after, t1 = transactions(admin, database), time.perf_counter()
@@ -218,18 +238,17 @@ def run_round(url: str, admin, database: str, args, push: bool) -> dict:
         for answer in rnd.answers():
             kinds.update(answer["statements"])
         idle_s = t1 - t0
-        xacts = (after - before - 2) / idle_s  # less our own two reads
-        note(f"{name}: {after - before - 2} transactions in {idle_s:.1f} s idle; statements by kind: {dict(kinds)}")
+        xacts = (after - before) / idle_s  # (our own reads are on another database)
+        note(f"{name}: {after - before} transactions in {idle_s:.1f} s idle; statements by kind: {dict(kinds)}")
 
         writer = open_services(url)
         to_all, to_each = [], []
         try:
             for i in range(args.changes):
                 time.sleep(0.3 + (i * 0.37) % 0.7)  # not in step with any 1 s timer
-                committed = time.time()
                 number = writer.log_incident(NewIncident(title=f"bench change {i}", impact=3, urgency=3),
                                              "postgres").number
-                committed = (committed + time.time()) / 2
+                committed = time.time()  # the commit has returned: from here the change is made
                 rnd.tell(do="watch", number=number)
                 seen = [t for answer in rnd.answers() for t in answer["seen"]]
                 lags = [max(0.0, t - committed) for t in seen]
@@ -262,8 +281,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the TUIs are counted idle")
     parser.add_argument("--changes", type=int, default=20)
     parser.add_argument("--per-process", type=int, default=10, help="TUIs per worker process")
-    parser.add_argument("--server", default=SERVER)
+    parser.add_argument("--settle", type=float, default=15.0, help="seconds between every TUI up and counting")
+    parser.add_argument("--server", default=None, help="postgresql+psycopg://user@host:port (default: a private cluster)")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # killed: the cluster and workers still go
+    cluster = None
+    if args.server is None:
+        from tests.pg_cluster import PrivateCluster
+
+        cluster = PrivateCluster("eim").create()
+        with open(cluster.dir / "data" / "postgresql.conf", "a") as conf:
+            conf.write(f"\nmax_connections = {MAX_CONNECTIONS}\n")
+        cluster.stop()
+        cluster.start()
+        args.server = f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}"
+        note(f"a private cluster on port {cluster.port}, max_connections = {MAX_CONNECTIONS}")
+    try:
+        return measure(args)
+    finally:
+        if cluster is not None:
+            cluster.cleanup()
+
+
+def measure(args) -> int:
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.pool import NullPool

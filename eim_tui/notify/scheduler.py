@@ -8,7 +8,10 @@ APScheduler runs in its thread pool (the database is never touched on the UI loo
   (`store/sla_queries.py`), never a scan of every incident.
 * `sla-watch`, every `poll_interval` seconds: reads the change marker; when anyone (this process or
   another) changed something, or the injected clock has passed the armed moment (a test's
-  FixedClock, a laptop waking up), it runs `run_due` too, which re-plans.
+  FixedClock, a laptop waking up), it runs `run_due` too, which re-plans. On PostgreSQL the store's
+  change feed tells of each commit (`Services.watch_changes`): the watch then runs at once when
+  told, and between notices does not read the marker while the feed is live (the listener checks
+  it every two minutes in case a notice was lost); it polls every `poll_interval` while it is not.
 
 `run_due(now)` records what fell due up to `now` — moments in the window since the last run, and
 any moment of an incident that changed (an acknowledgement may put a warning in the past) — then
@@ -91,6 +94,11 @@ class SlaScheduler:
         # queues notifications on it instead of reading the marker a second time each second.
         self.on_change = on_change
         self._seen = -1
+        # The store's change feed (PostgreSQL): whether it is live, the newest marker it told of
+        # (inf: told that something changed, not what).
+        self._pushed = False
+        self._heard = -1.0
+        self._stop_feed: Callable[[], None] | None = None
 
     # --- the work (any thread) -----------------------------------------------------------------
 
@@ -166,9 +174,31 @@ class SlaScheduler:
         self._scheduler.add_job(self._watch, "interval", seconds=self.poll_interval, id=WATCH_JOB)
         self._scheduler.add_job(self._run_job, id=DUE_JOB)  # no trigger: run now, then re-armed
         self._scheduler.start()
+        watch = getattr(self.svc, "watch_changes", None)
+        if watch is not None:
+            self._stop_feed = watch(self._told, self._feed_live)
+
+    def _told(self, marker: int) -> None:
+        """The feed told of a commit (on the listener's thread): run the watch now."""
+        self._heard = max(self._heard, float("inf") if marker < 0 else marker)
+        scheduler = self._scheduler
+        if scheduler is None or self._stopped or self._heard <= self._seen:
+            return
+        try:
+            scheduler.modify_job(WATCH_JOB, next_run_time=SystemClock().now())
+        except Exception:  # noqa: BLE001 - shut down meanwhile: nothing to wake
+            return
+
+    def _feed_live(self, live: bool) -> None:
+        self._pushed = live
+        if live:
+            self._told(-1)  # what changed while nobody told: read once
 
     def shutdown(self) -> None:
         self._stopped = True
+        if self._stop_feed is not None:
+            self._stop_feed()
+            self._stop_feed = None
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
@@ -198,16 +228,22 @@ class SlaScheduler:
     def _watch(self) -> None:
         if self._stopped:
             return
+        due = self.next_at is not None and self.clock.now() >= self.next_at
+        quiet = self._pushed and self._heard <= self._seen and not self._last_error
+        if quiet and not due and self._done_until is not None:
+            return  # the feed tells of every change: nothing to ask the store
+        if self._heard == float("inf"):
+            self._heard = -1.0  # this read answers it
         try:
             marker = self.svc.change_marker()
         except Exception as exc:  # noqa: BLE001 - reported once, retried next poll
             self._fail(exc)
             return
-        if marker != self._seen and self.on_change is not None:
+        if marker != self._seen:
             self._seen = marker
-            self.on_change(marker)
+            if self.on_change is not None:
+                self.on_change(marker)
         moved = marker != self._marker
-        due = self.next_at is not None and self.clock.now() >= self.next_at
         if moved or due or self._done_until is None:
             self._run_job()
 

@@ -35,7 +35,7 @@ from eim_tui.domain.clock import Clock, SystemClock
 from eim_tui.domain.errors import NotFoundError, ValidationError
 from eim_tui.domain.model import Role, User
 from eim_tui.domain.ssh_keys import PublicKey, parse_public_key
-from eim_tui.store import confidential, logins
+from eim_tui.store import change_feed, confidential, logins
 from eim_tui.store import users as store_users
 from eim_tui.store.engine import Database
 
@@ -161,6 +161,7 @@ class AccessControl:
             return logins.retired_at(session, name)
 
     def _database_login(self, session, user: User, active: bool = True) -> None:
+        change_feed.announce(session, change_feed.ACCESS)  # running TUIs read the roles again (PostgreSQL)
         if self.db.dialect == "postgresql" and not is_system_actor(user.name):
             logins.set_database_login(session, user.name, user.role.value, SECURITY_GROUP in user.groups, active)
 

@@ -186,6 +186,23 @@ class Services(NoteCases, AuditCases):
         """The timeline's last sequence number: every change moves it (polled every second)."""
         return self.db.peek(queries.CHAIN_SEQ) or 0
 
+    def watch_changes(
+        self, on_change: Callable[[int], None], on_live: Callable[[bool], None] | None = None,
+        on_topic: Callable[[str], None] | None = None,
+    ) -> Callable[[], None] | None:
+        """Be told of changes as they are committed, instead of polling the change marker.
+
+        On PostgreSQL: `on_change(marker)` for each committed change, `on_live(True)` once
+        listening (read what changed once: anything committed before was not told) and
+        `on_live(False)` when listening stopped (poll until it is True again); `on_topic(word)`
+        for the other notices ("access": someone's role or groups changed; "service:<host>": a
+        heartbeat of `eim service`). While live, the listener itself checks the change marker every
+        two minutes in case a notice was lost: subscribers need no poll of their own. All are called on
+        the listener's thread: hand over and return. Returns the function that ends the
+        subscription — or None on SQLite, where nothing is pushed: poll."""
+        listener = self.db.change_listener()
+        return None if listener is None else listener.subscribe(on_change, on_live, on_topic)
+
     def changes_since(self, seq: int) -> tuple[int, set[int]]:
         with self.db.read() as session:
             return queries.changed_since(session, seq)

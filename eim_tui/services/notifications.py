@@ -31,8 +31,8 @@ from eim_tui.domain.errors import ValidationError
 from eim_tui.domain.escalation import EscalationRule, Recipient
 from eim_tui.domain.model import EventKind, Incident, format_key
 from eim_tui.services.sla import ACTOR
+from eim_tui.store import change_feed, outbox, sla_queries, timeline
 from eim_tui.store import channels as stored_channels
-from eim_tui.store import outbox, sla_queries, timeline
 from eim_tui.store.outbox import Delivery, Heartbeat, NotifyEvent, OutboxDraft
 
 if TYPE_CHECKING:
@@ -279,6 +279,7 @@ class NotificationCases:
     def beat(self, instance: str, host: str, pid: int, started_at: datetime) -> None:
         with self.db.write() as session:
             outbox.beat(session, instance, host, pid, started_at, self.clock.now())
+            change_feed.announce(session, change_feed.SERVICE + host)  # TUIs listening need not read it
 
     def stop_beating(self, instance: str) -> None:
         with self.db.write() as session:

@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import repository, search, timeline, visits
+from eim_tui.store import change_feed, repository, search, timeline, visits
 from eim_tui.store.tables import (
-    ChainHeadRow,
     DiagnosisNoteRow,
     IncidentRow,
     StateVisitRow,
@@ -154,7 +153,7 @@ def insert_histories(
         _insert_many(conn, StateVisitRow.__table__, visit_rows, fast)
     ordered.close()
     _PENDING.drop(conn)
-    session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    change_feed.move_head(session, seq, prev)  # and, on PostgreSQL, tells the listeners
     for statement in rebuild:
         conn.exec_driver_sql(statement)
     search.resume(session, first, count)

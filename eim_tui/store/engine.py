@@ -261,6 +261,8 @@ class Database:
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
         self._joined = threading.local()  # the session of a `joined()` block, per thread
+        self._listener = None  # PostgreSQL: the change listener (store/change_feed.py), made when first asked
+        self._listener_guard = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -366,7 +368,21 @@ class Database:
                 raise
             raise fault from exc
 
+    def change_listener(self):
+        """This store's one `change_feed.ChangeListener` (PostgreSQL), or None: a SQLite store is
+        local and polled, nothing pushes its changes."""
+        if self.is_sqlite:
+            return None
+        with self._listener_guard:
+            if self._listener is None:
+                from eim_tui.store.change_feed import ChangeListener
+
+                self._listener = ChangeListener(self)
+            return self._listener
+
     def dispose(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from eim_tui.domain import events, sla
 from eim_tui.domain.model import Incident
-from eim_tui.store import bulk_load, repository, search, timeline, visits
+from eim_tui.store import bulk_load, change_feed, repository, search, timeline, visits
 from eim_tui.store.tables import (
     CategoryRow,
-    ChainHeadRow,
     GroupRow,
     ImportedNameRow,
     IncidentImportRow,
@@ -110,7 +109,7 @@ def append_at(session: Session, items: list[tuple[int, datetime, str, events.Eve
         prev = digest
     for start in range(0, len(rows), 5000):
         bulk_load._insert_many(session.connection(), TimelineRow.__table__, rows[start:start + 5000], True)
-    session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+    change_feed.move_head(session, seq, prev)
     visits.record(session, [(r["incident_id"], r["seq"], r["at"], r["kind"], r["data"]) for r in rows], fresh=fresh)
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from eim_tui.domain.model import EventKind, TimelineEvent, format_key
-from eim_tui.store import visits
+from eim_tui.store import change_feed, visits
 from eim_tui.store.engine import BEFORE_COMMIT
 from eim_tui.store.tables import ChainHeadRow, TimelineRow
 
@@ -69,7 +69,7 @@ def release_head(session: Session) -> None:
     """Write the held head back (the last step before the commit); nothing if none is held."""
     held = session.info.pop(HELD, None)
     if held is not None:
-        session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=held[0], hash=held[1]))
+        change_feed.move_head(session, held[0], held[1])
 
 
 def lock_head(session: Session) -> ChainHeadRow:
@@ -124,7 +124,7 @@ def append(session: Session, events: list[NewEvent], at: datetime, actor: str) -
     if held is not None:
         session.info[HELD] = (seq, prev)
     else:
-        session.execute(update(ChainHeadRow).where(ChainHeadRow.id == 1).values(seq=seq, hash=prev))
+        change_feed.move_head(session, seq, prev)
     visits.record(session, [(r["incident_id"], r["seq"], at, r["kind"], r["data"]) for r in rows])
     return out
 

@@ -10,6 +10,7 @@ it shows. A store that can only be read (a read-only file) says so in the same p
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from eim_tui.config import Config
@@ -33,8 +35,11 @@ from eim_tui.tui.widgets.store_banner import StoreBanner, outage_text, read_only
 from eim_tui.tui.workers import (
     REPEATING,
     UNREACHABLE,
+    ChangesPushed,
     RepeatedFailures,
+    StoreMoved,
     StoreReturned,
+    StoreTopic,
     explain,
     repeats,
     store_fault,
@@ -42,6 +47,9 @@ from eim_tui.tui.workers import (
 )
 
 IDENTITY_REFRESH_SECONDS = 10.0
+# While the store pushes its notices (PostgreSQL), role changes and service heartbeats are told as
+# they happen ("access", "service:<host>"; store/change_feed.py): read them anyway this often.
+PUSHED_REFRESH_SECONDS = 600.0
 STORE_PROBE_SECONDS = 1.0  # how often an unreachable store is tried again
 SLA_SCHEDULER_DELAY = 1.0
 # The screens opened from the queue are imported when first opened (the queue's first frame does not
@@ -134,15 +142,33 @@ class EimApp(App[None]):
         self._probing = False
         self._probe_timer = None
         self.read_only = str(getattr(services.db, "read_only", "") or "")
+        # Changes pushed by the store (PostgreSQL LISTEN/NOTIFY, one listener per process): the
+        # screens that watch changes subscribe to `store_moved` and poll only while the feed is not
+        # live (`changes_pushed` False: SQLite, or the listener reconnecting).
+        self.store_moved: Signal[int] = Signal(self, "store-moved")
+        self.service_beat: Signal[str] = Signal(self, "service-beat")  # the host of an `eim service` that beat
+        self.changes_pushed = False
+        self._stop_change_feed = None
+        self._identity_read = time.monotonic()  # read just above
 
     @property
     def permissions(self) -> Permissions:
         """What this user may do and see; screens ask it in `check_action` to grey out what a role forbids."""
         return Permissions(self.user_context)
 
+    def _identity_tick(self) -> None:
+        """Roles change (an admin's `eim users set`): read them every IDENTITY_REFRESH_SECONDS — or,
+        while the store tells of each change, when told (`on_store_topic`) and rarely otherwise."""
+        if self.changes_pushed and time.monotonic() - self._identity_read < PUSHED_REFRESH_SECONDS:
+            return
+        self._identity_read = time.monotonic()
+        self._refresh_identity()
+
     @work(thread=True, exclusive=True, group=f"identity{REPEATING}", exit_on_error=False,
           description="re-read the user's role")
-    def _refresh_identity(self) -> None:
+    def _refresh_identity(self, fresh: bool = False) -> None:
+        if fresh:
+            self.services.access.forget(self.user)  # what was cached is what changed
         self.post_message(IdentityRead(self.services.access.context(self.user)))
 
     def on_identity_read(self, message: IdentityRead) -> None:
@@ -197,7 +223,12 @@ class EimApp(App[None]):
     def on_mount(self) -> None:
         if self.config.keymap:
             self.set_keymap(dict(self.config.keymap))
-        self.set_interval(IDENTITY_REFRESH_SECONDS, self._refresh_identity)
+        watch = getattr(self.services, "watch_changes", None)
+        if watch is not None:  # called on the listener's thread: post_message hands over
+            self._stop_change_feed = watch(lambda marker: self.post_message(StoreMoved(marker)),
+                                           lambda live: self.post_message(ChangesPushed(live)),
+                                           lambda topic: self.post_message(StoreTopic(topic)))
+        self.set_interval(IDENTITY_REFRESH_SECONDS, self._identity_tick)
         self.screen_change_signal.subscribe(self, self._show_store_state)
         self.screen_change_signal.subscribe(self, ServiceStatus.show_on)  # "service: running on …"
         self.push_screen(self.first_screen())
@@ -224,6 +255,24 @@ class EimApp(App[None]):
         from eim_tui.tui import sla as sla_app
 
         sla_app.stop(self)
+        if self._stop_change_feed is not None:
+            self._stop_change_feed()
+            self._stop_change_feed = None
+
+    def on_store_moved(self, message: StoreMoved) -> None:
+        self.store_moved.publish(message.marker)  # each watching screen looks if it shows older
+
+    def on_store_topic(self, message: StoreTopic) -> None:
+        if message.topic == "access":
+            self._identity_read = time.monotonic()
+            self._refresh_identity(fresh=True)
+        elif message.topic.startswith("service:"):
+            self.service_beat.publish(message.topic.removeprefix("service:"))
+
+    def on_changes_pushed(self, message: ChangesPushed) -> None:
+        self.changes_pushed = message.live
+        if message.live:
+            self.store_moved.publish(-1)  # what changed while nobody told: read it once
 
     async def action_quit(self) -> None:
         # Stop the SLA scheduler first: a start-up sweep then ends at its next batch instead of

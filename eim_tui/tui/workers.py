@@ -10,8 +10,9 @@ text, a title that says why the screen is empty).
 
 - `explain(exc)`: that one line — no traceback, no driver text.
 - `ReportsWorkers`: mixin for every screen and dialog that runs workers: hands their outcomes to the app.
-- `WatchesChanges`: mixin for a screen showing incidents others may change: polls the store's change
-  marker and posts `ChangesFound`; a failing poll is said once, not every poll. When the store comes
+- `WatchesChanges`: mixin for a screen showing incidents others may change: looks for changes when
+  the store's change feed tells of one (`StoreMoved`; PostgreSQL), or polls the store's change
+  marker while no feed is live, and posts `ChangesFound`; a failing poll is said once, not every poll. When the store comes
   back after an outage (`StoreReturned`, from the app) it reads everything it shows again.
 - `store_fault(exc)`: which store fault an error is ("unreachable", "locked", "read-only",
   "disk full"), or None — what the app's outage banner is raised by.
@@ -136,17 +137,64 @@ class ChangesFound(Message):
     changed: frozenset[int]
 
 
+@dataclass
+class StoreMoved(Message):
+    """The store's change feed told of a commit (PostgreSQL): `marker` is the change marker it
+    moved to, -1 when not known (the feed just came back: what changed meanwhile was not told)."""
+
+    marker: int
+
+
+@dataclass
+class StoreTopic(Message):
+    """Another notice of the store's feed: "access" (someone's role or groups changed) or
+    "service:<host>" (an `eim service` on that host beat)."""
+
+    topic: str
+
+
+@dataclass
+class ChangesPushed(Message):
+    """The store's change feed started (True) or stopped (False) telling of changes."""
+
+    live: bool
+
+
+UNKNOWN = float("inf")  # told of a change whose marker is not known: every marker is older
+
+
 class WatchesChanges(ReportsWorkers):
     """Mixin for a screen that shows incidents other people may change.
 
     The screen sets `shown_marker` (on the UI thread) to the store's change marker read with what
     it shows, calls `start_watching()` from `on_mount`, and handles `ChangesFound`.
+
+    It looks for changes when the app's change feed tells of one newer than what it shows (the
+    app's `store_moved` signal; PostgreSQL), and every `poll_interval` only while the feed is not
+    live (SQLite, or the listener's connection lost). A notice lost is the listener's to catch:
+    it reads the change marker every two minutes and tells of a move no notice told.
     """
 
-    shown_marker: int = -1  # -1: nothing shown yet, nothing to compare with
+    _shown_marker: int = -1  # -1: nothing shown yet, nothing to compare with
+    _heard: float = -1  # the newest marker the feed told of (UNKNOWN: look whatever is shown)
+    _watching = False
+
+    @property
+    def shown_marker(self) -> int:
+        return self._shown_marker
+
+    @shown_marker.setter
+    def shown_marker(self, marker: int) -> None:
+        self._shown_marker = marker
+        if self._watching and marker >= 0 and self._heard > marker:
+            self._look()  # told of a change while what is shown was being read: it may be missing
 
     def start_watching(self) -> None:
-        self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+        self._watching = True
+        self.poll_timer = self.set_interval(self.app.poll_interval, self._poll)  # type: ignore[attr-defined]
+        signal = getattr(self.app, "store_moved", None)  # type: ignore[attr-defined]
+        if signal is not None:
+            signal.subscribe(self, self._store_moved)
 
     def on_store_returned(self, _: StoreReturned) -> None:
         """Read again what the screen shows: a load that failed in the outage left it stale or
@@ -155,10 +203,23 @@ class WatchesChanges(ReportsWorkers):
         if callable(refresh):
             refresh()
 
+    def _store_moved(self, marker: int) -> None:
+        self._heard = max(self._heard, UNKNOWN if marker < 0 else marker)
+        if self._shown_marker >= 0 and self._heard > self._shown_marker:
+            self._look()
+
     def _poll(self) -> None:
         """What the poll timer does every `poll_interval`."""
-        if self.shown_marker >= 0:
-            self._changes_since(self.shown_marker)
+        if self._shown_marker < 0:
+            return
+        if getattr(self.app, "changes_pushed", False):  # type: ignore[attr-defined]
+            return  # the feed tells of every change
+        self._look()
+
+    def _look(self) -> None:
+        if self._heard == UNKNOWN:
+            self._heard = -1  # this look reads everything after what is shown
+        self._changes_since(self._shown_marker)
 
     @work(thread=True, exclusive=True, group=f"change{REPEATING}", exit_on_error=False,
           description="watch for changes")

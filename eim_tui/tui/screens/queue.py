@@ -2,7 +2,8 @@
 
 The screen owns the view, filter and sort; it asks the store for the ordered incident numbers in a
 worker thread and hands rows to the `QueueTable` as it asks for them. A 1 s timer ticks the
-countdowns (visible lines only); a poll of the change marker picks up what anyone else changed.
+countdowns (visible lines only); what anyone else changed is picked up when the store's change feed
+tells of it (PostgreSQL), or by a poll of the change marker (SQLite; see `WatchesChanges`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The wall board: a read-only live board for the shift lead, read from across a room.
 
-The screen owns the scope and the last `BoardSnapshot`. Every second a worker reads the store's
-change marker and, when it moved (or when time alone changed what the board should say: a clock
-ran out, the figures got old), reads the board's aggregates again; a second timer ticks the
-countdowns and the flashing. No key is needed; `q` quits and `?` lists the keys.
+The screen owns the scope and the last `BoardSnapshot`. When the store's change feed tells of a
+change (PostgreSQL: the app's `store_moved` signal) it reads the board's aggregates again; without a
+live feed (SQLite, or the feed reconnecting) a worker reads the change marker every second and
+reads the board when it moved. Time alone can change what the board should say (a clock ran out,
+the figures got old): that is checked every second without asking the store. A second timer
+ticks the countdowns and the flashing. No key is needed; `q` quits and `?` lists the keys.
 
 The layout follows the terminal's size through breakpoint classes on the screen (`-narrow`,
 `-wide`, `-huge` by width; `-short`, `-tall`, `-very-tall` by height): `styles/wall.tcss` turns
@@ -101,6 +103,14 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self.poll()
         self.set_interval(self.app.tick_interval, self.tick)
         self.set_interval(self.app.poll_interval, self.poll)
+        signal = getattr(self.app, "store_moved", None)
+        if signal is not None:
+            signal.subscribe(self, self._store_moved)
+
+    def _store_moved(self, marker: int) -> None:
+        if self.snapshot is None or marker < 0 or marker > self.snapshot.marker:
+            self._force_next = True  # read at once, or as soon as the read under way ends
+            self.poll()
 
     # --- reading the store ---------------------------------------------------------------------
 
@@ -111,6 +121,9 @@ class WallScreen(ReportsWorkers, Screen[None]):
         now = self.app.clock.now()
         previous = self.snapshot
         force = previous is None or self._force_next or now >= previous.next_look_at()
+        pushed = getattr(self.app, "changes_pushed", False)
+        if not force and pushed and not self._failed:
+            return  # the feed tells of every change: nothing to ask the store
         self._force_next = False
         self._loading = True
         self._load(-1 if previous is None else previous.marker, force, previous)
@@ -137,6 +150,11 @@ class WallScreen(ReportsWorkers, Screen[None]):
 
     def on_board_unchanged(self, _: BoardUnchanged) -> None:
         self._loading = False
+        self._again()
+
+    def _again(self) -> None:
+        if self._force_next:  # told of a change while reading: read again
+            self.call_later(self.poll)
 
     def on_board_failed(self, message: BoardFailed) -> None:
         self._loading = False
@@ -166,6 +184,7 @@ class WallScreen(ReportsWorkers, Screen[None]):
         self.query_one(NewestList).show(snapshot.newest, now, flashing)
         self.query_one(GroupLoadPanel).show(snapshot.groups, now)
         self._show_header()
+        self._again()
 
     # --- time passing --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.notifications import Notify
 from textual.pilot import Pilot
 from textual.widgets import Select
+from textual.worker import WorkerCancelled
 
 from eim_tui.domain.intake import NewIncident
 from eim_tui.tui.dialogs.form import FormScreen
@@ -32,12 +33,22 @@ def log(svc, title: str = "Payments API returns 502", actor: str = "monitor", **
     return svc.log_incident(NewIncident(title=title, **fields), actor)
 
 
+async def workers_done(app) -> None:
+    """Wait for every worker of `app`. One cancelled meanwhile is not a failure: a newer load of an
+    exclusive group (the queue read again after a change) replaces the one in flight."""
+    for worker in list(app.workers):
+        try:
+            await worker.wait()
+        except WorkerCancelled:
+            pass
+
+
 async def settle(pilot: Pilot) -> None:
     """Let workers finish and their messages land."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

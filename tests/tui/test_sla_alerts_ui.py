@@ -16,6 +16,7 @@ from eim_tui.domain.clock import FixedClock
 from eim_tui.domain.intake import NewIncident
 from eim_tui.domain.model import EventKind
 from eim_tui.tui.widgets.queue_table import QueueTable
+from tests.tui.lifecycle_helpers import workers_done
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 DUE = NOW + timedelta(minutes=15)  # a Sev1's response
@@ -88,7 +89,7 @@ async def test_a_breach_reaches_the_responder_on_every_channel(svc, clock, monke
         report = await until(pilot, lambda: next((r for r in app.alert_center.history
                                                   if "desktop" in r.channels), None), "the desktop outcome")
         assert not report.channels["desktop"].ok
-        await app.workers.wait_for_complete()
+        await workers_done(app)  # a queue load replaced by a newer one is cancelled, not failed
         notes = await until(pilot, lambda: [e for e in svc.details(1).timeline
                                             if e.kind is EventKind.NOTIFICATION_SENT], "the notification record")
         assert "desktop failed" in notes[0].summary

@@ -12,31 +12,13 @@ from sqlalchemy import text
 
 from eim_tui.bootstrap import open_services
 from eim_tui.store.change_feed import ChangeListener
+from tests.change_push_fixtures import pg_url, watcher, writer  # noqa: F401 (fixtures, used by name)
 
 from .conftest import report
 
 pytestmark = pytest.mark.postgres
 
 WAIT = 10.0
-
-
-@pytest.fixture
-def pg_url(postgres) -> str:
-    return postgres.with_store()
-
-
-@pytest.fixture
-def writer(pg_url, clock):
-    svc = open_services(pg_url, clock)
-    yield svc
-    svc.db.dispose()
-
-
-@pytest.fixture
-def watcher(pg_url, clock):
-    svc = open_services(pg_url, clock)
-    yield svc
-    svc.db.dispose()
 
 
 class Told:

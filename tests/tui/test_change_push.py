@@ -11,31 +11,12 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import event, text
 
-from eim_tui.bootstrap import open_services
 from eim_tui.domain.intake import NewIncident
 from eim_tui.store.change_feed import ChangeListener
 from eim_tui.tui.widgets.queue_table import QueueTable
+from tests.change_push_fixtures import pg_url, watcher, writer  # noqa: F401 (fixtures, used by name)
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url(postgres) -> str:
-    return postgres.with_store()
-
-
-@pytest.fixture
-def writer(pg_url, clock):
-    svc = open_services(pg_url, clock)
-    yield svc
-    svc.db.dispose()
-
-
-@pytest.fixture
-def watcher(pg_url, clock):
-    svc = open_services(pg_url, clock)
-    yield svc
-    svc.db.dispose()
 
 
 class Statements:
